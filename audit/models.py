@@ -1,0 +1,50 @@
+from __future__ import annotations
+
+from django.db import models
+from django.db.models.functions import Now
+from django.utils.translation import gettext_lazy as _
+
+from config.db.fields import uuid_primary_key
+from tenants.managers import TenantQuerySet
+
+__all__ = ["AuditLog"]
+
+
+class AuditLog(models.Model):
+    """Append-only record of who did what (PostgreSQL refuses UPDATE and DELETE).
+
+    ``user_id`` and ``company_id`` are plain uuids, not foreign keys, so entries
+    outlive the users and companies they name.
+    """
+
+    id = uuid_primary_key()
+    action = models.CharField(_("action"), max_length=100)
+    user_id = models.UUIDField(_("user"), blank=True, null=True)
+    company_id = models.UUIDField(_("company"), blank=True, null=True)
+    resource_type = models.CharField(_("resource type"), max_length=50, blank=True, null=True)
+    resource_id = models.UUIDField(_("resource id"), blank=True, null=True)
+    details = models.JSONField(_("details"), default=dict, db_default={}, blank=True)
+    ip_address = models.GenericIPAddressField(_("IP address"), blank=True, null=True)
+    user_agent = models.TextField(_("user agent"), blank=True, null=True)
+    timestamp = models.DateTimeField(_("timestamp"), db_default=Now(), editable=False)
+
+    objects = TenantQuerySet.as_manager()
+
+    class Meta:
+        db_table = "audit_log"
+        verbose_name = _("audit entry")
+        verbose_name_plural = _("audit log")
+        ordering = ["-timestamp"]
+        indexes = [
+            # A user's entries in a time range.
+            models.Index("user_id", models.F("timestamp").desc(), name="idx_audit_log_user_id"),
+            models.Index(fields=["resource_type", "resource_id"], name="idx_audit_log_resource"),
+            models.Index(models.F("timestamp").desc(), name="idx_audit_log_timestamp"),
+            # A company's entries, newest first (the admin's list).
+            models.Index(
+                "company_id", models.F("timestamp").desc(), name="idx_audit_log_company_id"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.timestamp:%Y-%m-%d %H:%M:%S} {self.action}"

@@ -1,0 +1,2 @@
+"""PostgreSQL plumbing shared by every app: the database backend, enum fields and
+migration operations."""

@@ -1,0 +1,255 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
+from django.contrib.postgres.indexes import GinIndex
+from django.db import models
+from django.db.models import Q
+from django.db.models.functions import Now
+from django.utils.translation import gettext_lazy as _
+
+from config.db.enums import EnumField
+from config.db.fields import created_at, uuid_primary_key
+from tenants.managers import TenantQuerySet, tenant_queryset
+from tenants.models import TenantModel
+
+__all__ = [
+    "BlockFile",
+    "BlockType",
+    "ContentBlock",
+    "FileRelationship",
+    "PastProject",
+    "SectionTemplate",
+    "StoredFile",
+]
+
+
+class BlockType(models.TextChoices):
+    """Values of the ``content_block_type_enum`` type, in order."""
+
+    COMPANY_PROFILE = "company-profile", _("Company profile")
+    PERSON_CV = "person-cv", _("Person CV")
+    EQUIPMENT = "equipment", _("Equipment")
+    PROCEDURE = "procedure", _("Procedure")
+    CERTIFICATION = "certification", _("Certification")
+    METHODOLOGY_TEMPLATE = "methodology-template", _("Methodology template")
+    PAST_PROJECT_REFERENCE = "past-project-reference", _("Past project reference")
+
+
+class FileRelationship(models.TextChoices):
+    """Values of the ``file_relationship_enum`` type, in order."""
+
+    MAIN_FILE = "main-file", _("Main file")
+    PHOTO = "photo", _("Photo")
+    CERTIFICATE = "certificate", _("Certificate")
+    DATASHEET = "datasheet", _("Datasheet")
+
+
+class ContentBlock(TenantModel):
+    """A reusable piece of the content library (CV, equipment, procedure…)."""
+
+    id = uuid_primary_key()
+    type = EnumField(_("type"), enum_type="content_block_type_enum", choices=BlockType.choices)
+    title = models.CharField(_("title"), max_length=500)
+    content = models.TextField(_("content"))
+    metadata = models.JSONField(_("metadata"), default=dict, db_default={}, blank=True)
+    tags = ArrayField(models.TextField(), verbose_name=_("tags"), blank=True, null=True)
+    version = models.IntegerField(_("version"), default=1, db_default=1, editable=False)
+    is_active = models.BooleanField(_("active"), default=True, db_default=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.RESTRICT,
+        related_name="content_blocks",
+        verbose_name=_("created by"),
+        db_index=False,
+    )
+    files = models.ManyToManyField(
+        "StoredFile", through="BlockFile", related_name="blocks", verbose_name=_("files")
+    )
+    created_at = created_at()
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True, db_default=Now())
+
+    objects = TenantQuerySet.as_manager()
+
+    class Meta:
+        db_table = "content_blocks"
+        verbose_name = _("content block")
+        verbose_name_plural = _("content blocks")
+        ordering = ["-updated_at"]
+        indexes = [
+            models.Index(fields=["company", "type"], name="idx_content_blocks_company_type"),
+            GinIndex(fields=["tags"], name="idx_content_blocks_tags"),
+            GinIndex(fields=["metadata"], name="idx_content_blocks_metadata"),
+            models.Index(fields=["created_by"], name="idx_content_blocks_created_by"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(version__gte=1),
+                name="content_blocks_version_positive",
+                violation_error_message=_("The version starts at 1."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class StoredFile(TenantModel):
+    """Metadata of a file kept in the company's storage."""
+
+    id = uuid_primary_key()
+    filename = models.CharField(_("file name"), max_length=255)
+    file_type = models.CharField(_("MIME type"), max_length=100, blank=True, null=True)
+    storage_url = models.TextField(_("storage location"))
+    size_bytes = models.BigIntegerField(_("size (bytes)"), blank=True, null=True)
+    uploaded_at = models.DateTimeField(_("uploaded at"), db_default=Now(), editable=False)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.RESTRICT,
+        related_name="uploaded_files",
+        verbose_name=_("uploaded by"),
+        db_index=False,
+    )
+    metadata = models.JSONField(_("metadata"), default=dict, db_default={}, blank=True)
+
+    objects = TenantQuerySet.as_manager()
+
+    class Meta:
+        db_table = "files"
+        verbose_name = _("file")
+        verbose_name_plural = _("files")
+        ordering = ["-uploaded_at"]
+        indexes = [
+            models.Index(fields=["company"], name="idx_files_company_id"),
+            models.Index(fields=["uploaded_by"], name="idx_files_uploaded_by"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(size_bytes__gte=0),
+                name="files_size_bytes_non_negative",
+                violation_error_message=_("A file size cannot be negative."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.filename
+
+
+class BlockFile(models.Model):
+    """A file attached to a content block, with the role it plays there."""
+
+    id = uuid_primary_key()
+    block = models.ForeignKey(
+        ContentBlock,
+        on_delete=models.CASCADE,
+        related_name="block_files",
+        verbose_name=_("content block"),
+        db_index=False,
+    )
+    file = models.ForeignKey(
+        StoredFile,
+        on_delete=models.CASCADE,
+        related_name="block_files",
+        verbose_name=_("file"),
+        db_index=False,
+    )
+    relationship = EnumField(
+        _("relationship"), enum_type="file_relationship_enum", choices=FileRelationship.choices
+    )
+    created_at = created_at()
+
+    objects = tenant_queryset("block__company").as_manager()
+
+    class Meta:
+        db_table = "block_files"
+        verbose_name = _("attached file")
+        verbose_name_plural = _("attached files")
+        indexes = [models.Index(fields=["file"], name="idx_block_files_file_id")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["block", "file"],
+                name="block_files_block_file_unique",
+                violation_error_message=_("This file is already attached to this block."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.block} — {self.file} ({self.get_relationship_display()})"
+
+
+class PastProject(TenantModel):
+    """A reference project the company can cite in a tender."""
+
+    id = uuid_primary_key()
+    name = models.CharField(_("name"), max_length=255)
+    client = models.CharField(_("client"), max_length=255, blank=True, null=True)
+    year = models.IntegerField(_("year"), blank=True, null=True)
+    project_type = models.CharField(_("project type"), max_length=100, blank=True, null=True)
+    description = models.TextField(_("description"), blank=True, null=True)
+    techniques_used = ArrayField(
+        models.TextField(), verbose_name=_("techniques used"), blank=True, null=True
+    )
+    success_factors = ArrayField(
+        models.TextField(), verbose_name=_("success factors"), blank=True, null=True
+    )
+    photos = ArrayField(models.TextField(), verbose_name=_("photos"), blank=True, null=True)
+    is_referenceable = models.BooleanField(_("referenceable"), default=True, db_default=True)
+    metadata = models.JSONField(_("metadata"), default=dict, db_default={}, blank=True)
+    created_at = created_at()
+
+    objects = TenantQuerySet.as_manager()
+
+    class Meta:
+        db_table = "past_projects"
+        verbose_name = _("past project")
+        verbose_name_plural = _("past projects")
+        ordering = ["-year", "name"]
+        indexes = [
+            models.Index(fields=["company"], name="idx_past_projects_company_id"),
+            GinIndex(fields=["techniques_used"], name="idx_past_projects_techniques"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.year})" if self.year else self.name
+
+
+class SectionTemplate(TenantModel):
+    """A reusable memoir section with ``{placeholders}`` to fill per project."""
+
+    id = uuid_primary_key()
+    section_type = models.CharField(_("section type"), max_length=100)
+    title = models.CharField(_("title"), max_length=500)
+    template_content = models.TextField(_("template"))
+    placeholders = models.JSONField(
+        _("placeholders"),
+        default=dict,
+        db_default={},
+        blank=True,
+        help_text=_("{name: description} of each placeholder used in the template."),
+    )
+    usage_count = models.IntegerField(_("usage count"), default=0, db_default=0, editable=False)
+    created_at = created_at()
+
+    objects = TenantQuerySet.as_manager()
+
+    class Meta:
+        db_table = "section_templates"
+        verbose_name = _("section template")
+        verbose_name_plural = _("section templates")
+        ordering = ["section_type", "title"]
+        indexes = [
+            models.Index(
+                fields=["company", "section_type"], name="idx_section_templates_company_type"
+            ),
+            GinIndex(fields=["placeholders"], name="idx_section_templates_placeholders"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(usage_count__gte=0),
+                name="section_templates_usage_count_non_negative",
+                violation_error_message=_("The usage count cannot be negative."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title

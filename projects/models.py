@@ -1,0 +1,300 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
+from django.contrib.postgres.indexes import GinIndex
+from django.db import models
+from django.db.models import Q
+from django.db.models.functions import Now
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
+
+from config.db.enums import EnumField
+from config.db.fields import created_at, uuid_primary_key
+from tenants.managers import TenantQuerySet, tenant_queryset
+from tenants.models import TenantModel
+
+__all__ = [
+    "ContentMatch",
+    "GenerationRequest",
+    "GenerationStatus",
+    "Project",
+    "ProjectStatus",
+    "RCAnalysis",
+    "Section",
+]
+
+
+def _between_0_and_1(field: str, table: str):
+    return models.CheckConstraint(
+        condition=Q(**{f"{field}__gte": 0, f"{field}__lte": 1}),
+        name=f"{table}_{field}_between_0_and_1",
+        violation_error_message=format_lazy(_("{field} must be between 0 and 1."), field=field),
+    )
+
+
+def _non_negative(field: str, table: str):
+    return models.CheckConstraint(
+        condition=Q(**{f"{field}__gte": 0}),
+        name=f"{table}_{field}_non_negative",
+        violation_error_message=format_lazy(_("{field} cannot be negative."), field=field),
+    )
+
+
+class ProjectStatus(models.TextChoices):
+    """Values of the ``project_status_enum`` type, in workflow order."""
+
+    DRAFT = "draft", _("Draft")
+    RC_ANALYZING = "rc_analyzing", _("RC being analysed")
+    RC_ANALYZED = "rc_analyzed", _("RC analysed")
+    MATCHING = "matching", _("Matching content")
+    MATCHED = "matched", _("Content matched")
+    GENERATING = "generating", _("Generating")
+    GENERATED = "generated", _("Generated")
+    REVIEWING = "reviewing", _("In review")
+    COMPLETED = "completed", _("Completed")
+    SUBMITTED = "submitted", _("Submitted")
+
+
+class GenerationStatus(models.TextChoices):
+    """Values of the ``generation_status_enum`` type, in order."""
+
+    PENDING = "pending", _("Pending")
+    IN_PROGRESS = "in_progress", _("In progress")
+    COMPLETED = "completed", _("Completed")
+    FAILED = "failed", _("Failed")
+
+
+class Project(TenantModel):
+    """A tender the company answers: the RC, its analysis and the memoir being written."""
+
+    id = uuid_primary_key()
+    name = models.CharField(_("name"), max_length=255)
+    rc_storage_path = models.CharField(_("RC storage path"), max_length=500, blank=True, null=True)
+    rc_context = models.TextField(_("RC context"), blank=True, null=True)
+    status = EnumField(
+        _("status"),
+        enum_type="project_status_enum",
+        choices=ProjectStatus.choices,
+        default=ProjectStatus.DRAFT,
+        db_default=ProjectStatus.DRAFT,
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        related_name="created_projects",
+        verbose_name=_("created by"),
+        db_index=False,
+        null=True,
+        blank=True,
+    )
+    client = models.CharField(_("client"), max_length=255, blank=True, null=True)
+    location = models.CharField(_("location"), max_length=255, blank=True, null=True)
+    lot = models.CharField(_("lot"), max_length=100, blank=True, null=True)
+    project_type = models.CharField(_("project type"), max_length=100, blank=True, null=True)
+    size = models.CharField(_("size"), max_length=100, blank=True, null=True)
+    deadline = models.DateTimeField(_("deadline"), blank=True, null=True)
+    final_document_url = models.TextField(_("final document URL"), blank=True, null=True)
+    metadata = models.JSONField(_("metadata"), default=dict, db_default={}, blank=True)
+    created_at = created_at(null=True)
+
+    objects = TenantQuerySet.as_manager()
+
+    class Meta:
+        db_table = "projects"
+        verbose_name = _("project")
+        verbose_name_plural = _("projects")
+        ordering = ["-created_at"]
+        indexes = [
+            # Serves the tenant lookup and a company's projects newest first.
+            models.Index("company", models.F("created_at").desc(), name="idx_projects_company_id"),
+            models.Index(fields=["company", "status"], name="idx_projects_company_status"),
+            models.Index(fields=["created_by"], name="idx_projects_created_by"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Section(models.Model):
+    """One section of a project's memoir, written by hand or generated."""
+
+    id = uuid_primary_key()
+    project = models.ForeignKey(
+        Project,
+        on_delete=models.CASCADE,
+        related_name="sections",
+        verbose_name=_("project"),
+        db_index=False,
+    )
+    section_type = models.CharField(_("section type"), max_length=100)
+    title = models.CharField(_("title"), max_length=255)
+    content = models.TextField(_("content"), blank=True, null=True)
+    order_num = models.IntegerField(_("order"), blank=True, null=True)
+    generated_by_ai = models.BooleanField(_("generated by AI"), default=False, db_default=False)
+    source_blocks = ArrayField(
+        models.UUIDField(), verbose_name=_("source blocks"), blank=True, null=True
+    )
+    quality_score = models.FloatField(_("quality score"), blank=True, null=True)
+    reviewed = models.BooleanField(_("reviewed"), default=False, db_default=False)
+    reviewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        related_name="reviewed_sections",
+        verbose_name=_("reviewer"),
+        db_index=False,
+        null=True,
+        blank=True,
+    )
+    reviewed_at = models.DateTimeField(_("reviewed at"), blank=True, null=True)
+    created_at = created_at(null=True)
+
+    objects = tenant_queryset("project__company").as_manager()
+
+    class Meta:
+        db_table = "sections"
+        verbose_name = _("section")
+        verbose_name_plural = _("sections")
+        ordering = ["project", "order_num"]
+        indexes = [
+            models.Index(fields=["project", "order_num"], name="idx_sections_project"),
+            GinIndex(fields=["source_blocks"], name="idx_sections_source_blocks"),
+            models.Index(fields=["reviewer"], name="idx_sections_reviewer_id"),
+        ]
+        constraints = [_between_0_and_1("quality_score", "sections")]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class RCAnalysis(models.Model):
+    """The parsed règlement de consultation of a project (one per project)."""
+
+    id = uuid_primary_key()
+    project = models.OneToOneField(
+        Project, on_delete=models.CASCADE, related_name="rc_analysis", verbose_name=_("project")
+    )
+    rc_file_url = models.TextField(_("RC file URL"))
+    project_info = models.JSONField(
+        _("project information"), default=dict, db_default={}, blank=True
+    )
+    required_sections = models.JSONField(
+        _("required sections"), default=list, db_default=[], blank=True
+    )
+    special_requirements = models.JSONField(
+        _("special requirements"), default=list, db_default=[], blank=True
+    )
+    format = models.JSONField(_("format"), default=dict, db_default={}, blank=True)
+    scoring_criteria = models.JSONField(
+        _("scoring criteria"), default=dict, db_default={}, blank=True
+    )
+    analyzed_at = models.DateTimeField(_("analysed at"), db_default=Now())
+    confidence_score = models.FloatField(_("confidence"), blank=True, null=True)
+    created_at = created_at()
+
+    objects = tenant_queryset("project__company").as_manager()
+
+    class Meta:
+        db_table = "rc_analysis"
+        verbose_name = _("RC analysis")
+        verbose_name_plural = _("RC analyses")
+        ordering = ["-analyzed_at"]
+        constraints = [_between_0_and_1("confidence_score", "rc_analysis")]
+
+    def __str__(self) -> str:
+        return str(_("RC analysis of %(project)s") % {"project": self.project})
+
+
+class ContentMatch(models.Model):
+    """A requirement of the RC mapped to content blocks of the library."""
+
+    id = uuid_primary_key()
+    project = models.ForeignKey(
+        Project,
+        on_delete=models.CASCADE,
+        related_name="content_matches",
+        verbose_name=_("project"),
+        db_index=False,
+    )
+    requirement_id = models.CharField(_("requirement"), max_length=100)
+    matched_blocks = ArrayField(
+        models.UUIDField(), verbose_name=_("matched blocks"), blank=True, null=True
+    )
+    confidence = models.FloatField(_("confidence"), blank=True, null=True)
+    match_reason = models.TextField(_("reason"), blank=True, null=True)
+    needs_generation = models.BooleanField(_("needs generation"), default=False, db_default=False)
+    needs_upload = models.BooleanField(_("needs upload"), default=False, db_default=False)
+    approved = models.BooleanField(_("approved"), default=False, db_default=False)
+    created_at = created_at()
+
+    objects = tenant_queryset("project__company").as_manager()
+
+    class Meta:
+        db_table = "content_matches"
+        verbose_name = _("content match")
+        verbose_name_plural = _("content matches")
+        ordering = ["project", "requirement_id"]
+        indexes = [
+            models.Index(fields=["project"], name="idx_content_matches_project_id"),
+            GinIndex(fields=["matched_blocks"], name="idx_content_matches_blocks"),
+        ]
+        constraints = [_between_0_and_1("confidence", "content_matches")]
+
+    def __str__(self) -> str:
+        return f"{self.project} — {self.requirement_id}"
+
+
+class GenerationRequest(models.Model):
+    """One AI generation of a section, with what it cost."""
+
+    id = uuid_primary_key()
+    project = models.ForeignKey(
+        Project,
+        on_delete=models.CASCADE,
+        related_name="generation_requests",
+        verbose_name=_("project"),
+        db_index=False,
+    )
+    section_type = models.CharField(_("section type"), max_length=100)
+    status = EnumField(
+        _("status"),
+        enum_type="generation_status_enum",
+        choices=GenerationStatus.choices,
+        default=GenerationStatus.PENDING,
+        db_default=GenerationStatus.PENDING,
+    )
+    request_context = models.JSONField(
+        _("request context"), default=dict, db_default={}, blank=True
+    )
+    generated_content = models.TextField(_("generated content"), blank=True, null=True)
+    quality_score = models.FloatField(_("quality score"), blank=True, null=True)
+    model_used = models.CharField(_("model"), max_length=100, blank=True, null=True)
+    tokens_used = models.IntegerField(_("tokens"), blank=True, null=True)
+    cost_usd = models.DecimalField(
+        _("cost (USD)"), max_digits=10, decimal_places=6, blank=True, null=True
+    )
+    latency_seconds = models.FloatField(_("latency (s)"), blank=True, null=True)
+    error_message = models.TextField(_("error"), blank=True, null=True)
+    created_at = created_at()
+    completed_at = models.DateTimeField(_("completed at"), blank=True, null=True)
+
+    objects = tenant_queryset("project__company").as_manager()
+
+    class Meta:
+        db_table = "generation_requests"
+        verbose_name = _("generation request")
+        verbose_name_plural = _("generation requests")
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["project"], name="idx_generation_requests_project_id"),
+            models.Index(fields=["status"], name="idx_generation_requests_status"),
+        ]
+        constraints = [
+            _between_0_and_1("quality_score", "generation_requests"),
+            _non_negative("tokens_used", "generation_requests"),
+            _non_negative("cost_usd", "generation_requests"),
+            _non_negative("latency_seconds", "generation_requests"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.project} — {self.section_type} ({self.get_status_display()})"
