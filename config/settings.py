@@ -81,6 +81,9 @@ else:
             "EMBEDDED_PGDATA": str(env.path("EMBEDDED_PGDATA", default=BASE_DIR / ".pgdata")),
         }
     }
+# Separate test database names let several test runs share one server.
+if env("TEST_DATABASE_NAME", default=""):
+    DATABASES["default"]["TEST"] = {"NAME": env("TEST_DATABASE_NAME")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Auth -----------------------------------------------------------------------
@@ -133,3 +136,5 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="WARNING")},
 }
+
+TEST_RUNNER = "config.test_runner.PytestTestRunner"

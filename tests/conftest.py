@@ -1,0 +1,17 @@
+import pytest
+
+from tests.scratch import LEGACY_SCHEMA, scratch_database
+
+
+@pytest.fixture
+def scratch_db(db):
+    """An empty database of its own on the test server (for subprocess commands)."""
+    with scratch_database() as database:
+        yield database
+
+
+@pytest.fixture
+def legacy_db(scratch_db):
+    """A database created from the legacy schema file, empty."""
+    scratch_db.execute(LEGACY_SCHEMA.read_text())
+    return scratch_db

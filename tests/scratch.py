@@ -1,0 +1,83 @@
+"""Scratch databases on the test server, for tests that run ``manage.py migrate`` (or
+another command) against a database of their own in a subprocess, as an operator would.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import quote
+
+import psycopg
+from django.db import connection
+
+ROOT = Path(__file__).resolve().parent.parent
+LEGACY_SCHEMA = ROOT.parent / "shared" / "legacy" / "legacy_schema.sql"
+
+
+@dataclass
+class ScratchDatabase:
+    name: str
+    conninfo: dict
+
+    def connect(self, **kwargs) -> psycopg.Connection:
+        return psycopg.connect(**self.conninfo, dbname=self.name, autocommit=True, **kwargs)
+
+    def execute(self, sql: str, params=None) -> list[tuple]:
+        with self.connect() as conn:
+            cur = conn.execute(sql, params)
+            return cur.fetchall() if cur.description else []
+
+    def url(self) -> str:
+        info = self.conninfo
+        user = quote(info.get("user") or "", safe="")
+        password = quote(info.get("password") or "", safe="")
+        auth = f"{user}:{password}@" if password else f"{user}@"
+        host = info.get("host") or "localhost"
+        if host.startswith("/"):
+            host = quote(host, safe="")
+        port = f":{info['port']}" if info.get("port") else ""
+        return f"postgres://{auth}{host}{port}/{self.name}"
+
+    def manage(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+        """Run ``manage.py`` against this database in a subprocess."""
+        env = {**os.environ, "DATABASE_URL": self.url(), "PYTHONWARNINGS": "ignore"}
+        result = subprocess.run(
+            [sys.executable, str(ROOT / "manage.py"), *args],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        if check and result.returncode != 0:
+            raise AssertionError(
+                f"manage.py {' '.join(args)} exited {result.returncode}\n"
+                f"{result.stdout}\n{result.stderr}"
+            )
+        return result
+
+
+def _server_conninfo() -> dict:
+    params = connection.get_connection_params()
+    return {k: params[k] for k in ("host", "port", "user", "password") if params.get(k)}
+
+
+@contextlib.contextmanager
+def scratch_database(prefix: str = "scratch") -> Iterator[ScratchDatabase]:
+    """An empty database (with pgvector available) dropped afterwards."""
+    info = _server_conninfo()
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(**info, dbname="postgres", autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield ScratchDatabase(name, info)
+    finally:
+        with psycopg.connect(**info, dbname="postgres", autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
