@@ -15,3 +15,12 @@ def legacy_db(scratch_db):
     """A database created from the legacy schema file, empty."""
     scratch_db.execute(LEGACY_SCHEMA.read_text())
     return scratch_db
+
+
+@pytest.fixture
+def scratch_db_factory(db):
+    """Make as many scratch databases as a test needs; all dropped afterwards."""
+    import contextlib
+
+    with contextlib.ExitStack() as stack:
+        yield lambda: stack.enter_context(scratch_database())

@@ -40,8 +40,8 @@ class ScratchDatabase:
         password = quote(info.get("password") or "", safe="")
         auth = f"{user}:{password}@" if password else f"{user}@"
         host = info.get("host") or "localhost"
-        if host.startswith("/"):
-            host = quote(host, safe="")
+        if host.startswith("/"):  # unix socket: django-environ takes it as a parameter
+            return f"postgres://{auth}/{self.name}?host={quote(host)}"
         port = f":{info['port']}" if info.get("port") else ""
         return f"postgres://{auth}{host}{port}/{self.name}"
 
