@@ -84,6 +84,12 @@ class User(AbstractBaseUser, PermissionsMixin):
         db_default=True,
         help_text=_("Whether the user can log into the admin."),
     )
+    is_superuser = models.BooleanField(
+        _("superuser status"),
+        default=False,
+        db_default=False,
+        help_text=_("Platform operator: sees every company and has every permission."),
+    )
     created_at = created_at()
 
     objects = UserManager()

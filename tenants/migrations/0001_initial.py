@@ -106,8 +106,9 @@ class Migration(migrations.Migration):
                 (
                     "is_superuser",
                     models.BooleanField(
+                        db_default=False,
                         default=False,
-                        help_text="Designates that this user has all permissions without explicitly assigning them.",
+                        help_text="Platform operator: sees every company and has every permission.",
                         verbose_name="superuser status",
                     ),
                 ),
