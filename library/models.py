@@ -62,6 +62,7 @@ class ContentBlock(TenantModel):
         related_name="content_blocks",
         verbose_name=_("created by"),
         db_index=False,
+        db_column="created_by",
     )
     files = models.ManyToManyField(
         "StoredFile", through="BlockFile", related_name="blocks", verbose_name=_("files")
@@ -109,6 +110,7 @@ class StoredFile(TenantModel):
         related_name="uploaded_files",
         verbose_name=_("uploaded by"),
         db_index=False,
+        db_column="uploaded_by",
     )
     metadata = models.JSONField(_("metadata"), default=dict, db_default={}, blank=True)
 

@@ -85,6 +85,7 @@ class Project(TenantModel):
         related_name="created_projects",
         verbose_name=_("created by"),
         db_index=False,
+        db_column="created_by",
         null=True,
         blank=True,
     )

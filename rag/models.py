@@ -32,6 +32,7 @@ class Memoire(TenantModel):
         related_name="uploaded_memoires",
         verbose_name=_("uploaded by"),
         db_index=False,
+        db_column="uploaded_by",
         null=True,
         blank=True,
     )

@@ -66,12 +66,12 @@ def test_legacy_database_is_adopted_migrated_and_restored(legacy_db):
     assert (is_active, password.startswith("!"), user_company) == (False, True, company_id)
     assert legacy_db.execute(
         "SELECT count(*) FROM projects WHERE company_id IS DISTINCT FROM %s "
-        "OR created_by_id IS DISTINCT FROM %s",
+        "OR created_by IS DISTINCT FROM %s",
         [company_id, user_id],
     ) == [(0,)]
     assert legacy_db.execute(
         "SELECT count(*) FROM memoires WHERE company_id IS DISTINCT FROM %s "
-        "OR uploaded_by_id IS DISTINCT FROM %s",
+        "OR uploaded_by IS DISTINCT FROM %s",
         [company_id, user_id],
     ) == [(0,)]
     assert legacy_db.execute("SELECT count(*) FROM document_chunks") == [(chunk_count,)]

@@ -354,6 +354,7 @@ class Migration(migrations.Migration):
             model_name="contentblock",
             name="created_by",
             field=models.ForeignKey(
+                db_column="created_by",
                 db_index=False,
                 on_delete=django.db.models.deletion.RESTRICT,
                 related_name="content_blocks",
@@ -406,6 +407,7 @@ class Migration(migrations.Migration):
             model_name="storedfile",
             name="uploaded_by",
             field=models.ForeignKey(
+                db_column="uploaded_by",
                 db_index=False,
                 on_delete=django.db.models.deletion.RESTRICT,
                 related_name="uploaded_files",

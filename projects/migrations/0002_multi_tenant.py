@@ -347,6 +347,7 @@ class Migration(migrations.Migration):
             model_name="project",
             name="created_by",
             field=models.ForeignKey(
+                db_column="created_by",
                 blank=True,
                 db_index=False,
                 null=True,

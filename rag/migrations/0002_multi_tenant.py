@@ -69,6 +69,7 @@ class Migration(migrations.Migration):
             model_name="memoire",
             name="uploaded_by",
             field=models.ForeignKey(
+                db_column="uploaded_by",
                 blank=True,
                 db_index=False,
                 null=True,
