@@ -23,7 +23,7 @@ SECRET_KEY = env("SECRET_KEY", default="django-insecure-development-only-key")
 ALLOWED_HOSTS = env("ALLOWED_HOSTS")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "config.apps.EnpycoAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -66,6 +66,7 @@ TEMPLATES = [
 ]
 
 WSGI_APPLICATION = "config.wsgi.application"
+FIXTURE_DIRS = [BASE_DIR / "fixtures"]
 
 # --- Database -------------------------------------------------------------------
 DB_BACKEND = "config.db.backend"

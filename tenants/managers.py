@@ -32,9 +32,13 @@ def tenant_queryset(path: str) -> type[TenantQuerySet]:
 
 
 class UserQuerySet(TenantQuerySet):
+    def alias_email(self) -> UserQuerySet:
+        """Alias ``email_lower``, the expression of the unique index idx_users_email."""
+        return self.alias(email_lower=Lower("email"))
+
     def get_by_email(self, email: str):
         """Look a user up case-insensitively through the ``lower(email)`` unique index."""
-        return self.alias(email_lower=Lower("email")).get(email_lower=email.strip().lower())
+        return self.alias_email().get(email_lower=email.strip().lower())
 
 
 class UserManager(BaseUserManager.from_queryset(UserQuerySet)):

@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from config.db.enums import EnumField
 from config.db.fields import created_at, uuid_primary_key
-from tenants.managers import UserManager
+from tenants.managers import UserManager, tenant_queryset
 
 __all__ = ["Company", "Role", "TenantModel", "User"]
 
@@ -31,6 +31,8 @@ class Company(models.Model):
     )
     settings = models.JSONField(_("settings"), default=dict, db_default={}, blank=True)
     created_at = created_at()
+
+    objects = tenant_queryset("pk").as_manager()
 
     class Meta:
         db_table = "companies"

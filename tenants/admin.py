@@ -1,0 +1,102 @@
+from __future__ import annotations
+
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.utils.translation import gettext_lazy as _
+
+from tenants.admin_base import TenantScopedAdmin, is_platform_admin
+from tenants.forms import UserChangeForm, UserCreationForm
+from tenants.models import Company, User
+
+
+@admin.register(Company)
+class CompanyAdmin(TenantScopedAdmin):
+    list_display = ("name", "city", "email", "phone", "created_at")
+    search_fields = ("name", "city", "email")
+    ordering = ("name",)
+    date_hierarchy = "created_at"
+    readonly_fields = ("created_at",)
+    fieldsets = (
+        (None, {"fields": ("name", "email", "phone", "logo_url")}),
+        (_("Address"), {"fields": ("address", "postal_code", "city")}),
+        (_("Qualifications"), {"fields": ("certifications",)}),
+        (_("Settings"), {"fields": ("settings", "created_at"), "classes": ("collapse",)}),
+    )
+
+    def get_list_filter(self, request):
+        return ()  # companies are not filtered by company
+
+    def get_list_display(self, request):
+        return self.list_display
+
+
+@admin.register(User)
+class UserAdmin(TenantScopedAdmin, DjangoUserAdmin):
+    form = UserChangeForm
+    add_form = UserCreationForm
+    list_display = ("email", "full_name", "role", "is_active", "last_login")
+    list_filter = ("role", "is_active")
+    search_fields = ("email", "full_name")
+    ordering = ("email",)
+    date_hierarchy = "created_at"
+    readonly_fields = ("last_login", "created_at")
+    filter_horizontal = ()
+
+    _member_fieldsets = (
+        (None, {"fields": ("email", "password")}),
+        (_("Member"), {"fields": ("full_name", "role", "is_active")}),
+        (_("Dates"), {"fields": ("last_login", "created_at")}),
+    )
+    _platform_fieldsets = (
+        (None, {"fields": ("email", "password")}),
+        (_("Member"), {"fields": ("company", "full_name", "role", "is_active")}),
+        (
+            _("Platform"),
+            {
+                "fields": ("is_staff", "is_superuser", "groups", "user_permissions"),
+                "classes": ("collapse",),
+            },
+        ),
+        (_("Dates"), {"fields": ("last_login", "created_at")}),
+    )
+    _member_add_fieldsets = (
+        (
+            None,
+            {
+                "classes": ("wide",),
+                "fields": ("email", "full_name", "role", "usable_password", "password1", "password2"),
+            },
+        ),
+    )
+    _platform_add_fieldsets = (
+        (
+            None,
+            {
+                "classes": ("wide",),
+                "fields": (
+                    "company",
+                    "email",
+                    "full_name",
+                    "role",
+                    "usable_password",
+                    "password1",
+                    "password2",
+                ),
+            },
+        ),
+    )
+
+    def get_fieldsets(self, request, obj=None):
+        platform = is_platform_admin(request.user)
+        if obj is None:
+            self.add_fieldsets = (
+                self._platform_add_fieldsets if platform else self._member_add_fieldsets
+            )
+        else:
+            self.fieldsets = self._platform_fieldsets if platform else self._member_fieldsets
+        return super().get_fieldsets(request, obj)
+
+    def get_form(self, request, obj=None, **kwargs):
+        if obj is None and is_platform_admin(request.user):
+            kwargs["fields"] = None
+        return super().get_form(request, obj, **kwargs)

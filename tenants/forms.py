@@ -1,0 +1,33 @@
+from __future__ import annotations
+
+from django import forms
+from django.contrib.auth.forms import BaseUserCreationForm
+from django.contrib.auth.forms import UserChangeForm as DjangoUserChangeForm
+from django.utils.translation import gettext_lazy as _
+
+from tenants.models import User
+
+
+class _EmailNormalisation:
+    def clean_email(self) -> str:
+        email = User.objects.normalize_email(self.cleaned_data["email"]).strip().lower()
+        others = User.objects.alias_email().filter(email_lower=email)
+        if self.instance.pk:
+            others = others.exclude(pk=self.instance.pk)
+        if others.exists():
+            raise forms.ValidationError(
+                _("A user with this email address already exists."), code="unique"
+            )
+        return email
+
+
+class UserCreationForm(_EmailNormalisation, BaseUserCreationForm):
+    class Meta:
+        model = User
+        fields = ("email", "full_name", "role")
+
+
+class UserChangeForm(_EmailNormalisation, DjangoUserChangeForm):
+    class Meta:
+        model = User
+        fields = "__all__"
