@@ -5,7 +5,7 @@ from django.db.models.functions import Now
 from django.utils.translation import gettext_lazy as _
 
 from config.db.fields import uuid_primary_key
-from tenants.managers import TenantQuerySet
+from tenants.managers import tenant_queryset
 
 __all__ = ["AuditLog"]
 
@@ -28,7 +28,8 @@ class AuditLog(models.Model):
     user_agent = models.TextField(_("user agent"), blank=True, null=True)
     timestamp = models.DateTimeField(_("timestamp"), db_default=Now(), editable=False)
 
-    objects = TenantQuerySet.as_manager()
+    # company_id is a plain uuid (no foreign key), so the path is the column itself.
+    objects = tenant_queryset("company_id").as_manager()
 
     class Meta:
         db_table = "audit_log"

@@ -64,7 +64,14 @@ class UserAdmin(TenantScopedAdmin, DjangoUserAdmin):
             None,
             {
                 "classes": ("wide",),
-                "fields": ("email", "full_name", "role", "usable_password", "password1", "password2"),
+                "fields": (
+                    "email",
+                    "full_name",
+                    "role",
+                    "usable_password",
+                    "password1",
+                    "password2",
+                ),
             },
         ),
     )
@@ -95,8 +102,3 @@ class UserAdmin(TenantScopedAdmin, DjangoUserAdmin):
         else:
             self.fieldsets = self._platform_fieldsets if platform else self._member_fieldsets
         return super().get_fieldsets(request, obj)
-
-    def get_form(self, request, obj=None, **kwargs):
-        if obj is None and is_platform_admin(request.user):
-            kwargs["fields"] = None
-        return super().get_form(request, obj, **kwargs)

@@ -22,6 +22,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin
+from django.contrib.admin.views.main import ChangeList
 from django.contrib.admin.widgets import ForeignKeyRawIdWidget
 from django.core.exceptions import ImproperlyConfigured
 from django.db import models
@@ -132,22 +133,30 @@ class TenantScopedMixin:
         return super().formfield_for_manytomany(db_field, request, **kwargs)
 
     def _server_set_fields(self, request) -> list[str]:
+        """Fields never taken from a form."""
         fields = [self.creator_field] if self.creator_field else []
         has_company = any(f.name == "company" for f in self.model._meta.concrete_fields)
         if has_company and not is_platform_admin(request.user):
             fields.append("company")
         return fields
 
+    def _hidden_fields(self, request, obj) -> set[str]:
+        """Server-set fields not shown: the creator is shown (read-only) once set."""
+        hidden = set(self._server_set_fields(request))
+        if obj is not None and self.creator_field:
+            hidden.discard(self.creator_field)
+        return hidden
+
     def get_exclude(self, request, obj=None):
         exclude = list(super().get_exclude(request, obj) or [])
         return exclude + [f for f in self._server_set_fields(request) if f not in exclude]
 
     def get_fields(self, request, obj=None):
-        hidden = set(self._server_set_fields(request))
+        hidden = self._hidden_fields(request, obj)
         return [f for f in super().get_fields(request, obj) if f not in hidden]
 
     def get_fieldsets(self, request, obj=None):
-        hidden = set(self._server_set_fields(request))
+        hidden = self._hidden_fields(request, obj)
         fieldsets = super().get_fieldsets(request, obj)
         return [
             (name, {**opts, "fields": [f for f in opts["fields"] if f not in hidden]})
@@ -161,11 +170,30 @@ class TenantScopedMixin:
         return readonly
 
 
+class PageAnnotatingChangeList(ChangeList):
+    """ChangeList that lets its admin decorate the current page's rows in bulk
+    (``annotate_page``), e.g. resolve ids stored in arrays with one query per page
+    instead of one per row."""
+
+    def get_results(self, request):
+        super().get_results(request)
+        self.model_admin.annotate_page(request, self.result_list)
+
+
 class TenantScopedAdmin(TenantScopedMixin, admin.ModelAdmin):
     """Base of every ModelAdmin of the project."""
 
     view_on_site = False
     list_per_page = 50
+    # Counting every row of the table on each page view is what makes admin lists
+    # slow on big tables; the filtered count is enough.
+    show_full_result_count = False
+
+    def get_changelist(self, request, **kwargs):
+        return PageAnnotatingChangeList
+
+    def annotate_page(self, request, rows) -> None:
+        """Hook: decorate the rows of the changelist page (one query, not one per row)."""
 
     # --- what a superuser sees in addition --------------------------------------
     def _has_company(self) -> bool:

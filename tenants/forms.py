@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from django import forms
-from django.contrib.auth.forms import BaseUserCreationForm
+from django.contrib.auth.forms import AdminUserCreationForm
 from django.contrib.auth.forms import UserChangeForm as DjangoUserChangeForm
 from django.utils.translation import gettext_lazy as _
 
@@ -21,7 +21,7 @@ class _EmailNormalisation:
         return email
 
 
-class UserCreationForm(_EmailNormalisation, BaseUserCreationForm):
+class UserCreationForm(_EmailNormalisation, AdminUserCreationForm):
     class Meta:
         model = User
         fields = ("email", "full_name", "role")

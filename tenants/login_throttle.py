@@ -38,9 +38,9 @@ def retry_after(email: str | None, ip_address: str | None) -> datetime.timedelta
         if condition.children[0][1] in ("", None):
             continue
         stamps = list(
-            recent.filter(condition).order_by("-timestamp").values_list("timestamp", flat=True)[
-                :limit
-            ]
+            recent.filter(condition)
+            .order_by("-timestamp")
+            .values_list("timestamp", flat=True)[:limit]
         )
         if len(stamps) >= limit:
             blocked_since.append(stamps[-1])

@@ -1,0 +1,51 @@
+from __future__ import annotations
+
+from django import forms
+from django.utils import formats
+from django.utils.translation import gettext as _
+
+from library.models import ContentBlock
+from library.services import StaleBlock, lock_block_version
+
+
+class ContentBlockForm(forms.ModelForm):
+    """Refuses to overwrite a version saved by someone else since the form was opened."""
+
+    expected_version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+    class Meta:
+        model = ContentBlock
+        fields = ("company", "type", "title", "content", "metadata", "tags", "is_active")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.fields["expected_version"].initial = self.instance.version
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.instance.pk:
+            try:
+                self.locked_version = lock_block_version(
+                    self.instance.pk, cleaned.get("expected_version")
+                )
+            except StaleBlock as stale:
+                when = (
+                    formats.date_format(stale.changed_at, "DATETIME_FORMAT")
+                    if stale.changed_at
+                    else ""
+                )
+                raise forms.ValidationError(
+                    _(
+                        "This block was changed by %(who)s (%(when)s) after you opened it: it is "
+                        "now at version %(version)d. Your changes were not saved; reload the "
+                        "page to see theirs."
+                    )
+                    % {
+                        "who": stale.changed_by or _("another user"),
+                        "when": when,
+                        "version": stale.current_version,
+                    },
+                    code="stale",
+                ) from None
+        return cleaned

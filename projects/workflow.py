@@ -1,0 +1,78 @@
+"""The tender workflow: which status a project may move to from each status.
+
+draft → rc_analyzing → rc_analyzed → matching → matched → generating → generated →
+reviewing → completed → submitted, with steps back where work is redone (a new RC,
+matching again, generating again after review…). Submitted is final.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from audit import services as audit
+from projects.models import Project
+from projects.models import ProjectStatus as S
+
+TRANSITIONS: dict[str, tuple[str, ...]] = {
+    S.DRAFT: (S.RC_ANALYZING,),
+    S.RC_ANALYZING: (S.RC_ANALYZED, S.DRAFT),
+    S.RC_ANALYZED: (S.MATCHING, S.RC_ANALYZING),
+    S.MATCHING: (S.MATCHED, S.RC_ANALYZED),
+    S.MATCHED: (S.GENERATING, S.MATCHING),
+    S.GENERATING: (S.GENERATED, S.MATCHED),
+    S.GENERATED: (S.REVIEWING, S.GENERATING),
+    S.REVIEWING: (S.COMPLETED, S.GENERATING),
+    S.COMPLETED: (S.SUBMITTED, S.REVIEWING),
+    S.SUBMITTED: (),
+}
+
+
+class TransitionRefused(Exception):
+    """The move is not allowed; nothing was changed."""
+
+
+def allowed_targets(status: str) -> tuple[str, ...]:
+    return TRANSITIONS.get(status, ())
+
+
+def can_move(status: str, target: str) -> bool:
+    return target in allowed_targets(status)
+
+
+def move(projects: Iterable[Project] | Project, target: str, *, request=None) -> int:
+    """Move every project to ``target``, all or none.
+
+    The rows are locked first, so two people moving the same project at once cannot
+    both succeed from the same starting status. Returns how many projects moved.
+    """
+    if isinstance(projects, Project):
+        projects = [projects]
+    ids = [p.pk for p in projects]
+    target_label = S(target).label
+    with transaction.atomic():
+        locked = list(
+            Project.objects.select_for_update(of=("self",)).filter(pk__in=ids).order_by("pk")
+        )
+        refused = [p for p in locked if not can_move(p.status, target)]
+        if refused:
+            names = ", ".join(f"« {p.name} » ({S(p.status).label})" for p in refused[:5]) + (
+                "…" if len(refused) > 5 else ""
+            )
+            raise TransitionRefused(
+                _("Cannot move to “%(target)s”: %(projects)s. Nothing was changed.")
+                % {"target": target_label, "projects": names}
+            )
+        for project in locked:
+            old = project.status
+            project.status = target
+            project.save(update_fields=["status"])
+            audit.record_object(
+                "transition",
+                project,
+                request=request,
+                changes={"status": {"old": old, "new": target}},
+            )
+    return len(locked)
