@@ -1,12 +1,28 @@
 from __future__ import annotations
 
-from django.contrib import admin
+import functools
+import mimetypes
+from pathlib import PurePath
+
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.core.files.storage import default_storage
+from django.db import transaction
 from django.forms.models import BaseInlineFormSet
+from django.http import FileResponse, Http404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html
 from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
+from rag.embeddings import EmbeddingError, get_backend
+from rag.forms import MemoireForm, PassageSearchForm
+from rag.indexing import IndexingError, index_memoire, memoir_storage_path, stale_chunk_count
 from rag.models import DocumentChunk, Memoire
-from tenants.admin_base import TenantScopedAdmin, TenantScopedInline
+from rag.search import search_passages
+from tenants.admin_base import TenantScopedAdmin, TenantScopedInline, is_platform_admin
 
 
 class _FirstChunksFormSet(BaseInlineFormSet):
@@ -39,11 +55,11 @@ class DocumentChunkInline(TenantScopedInline, admin.TabularInline):
 
     @admin.display(description=_("page"))
     def page(self, obj):
-        return (obj.metadata or {}).get("page", "—")
+        return (obj.metadata or {}).get("page") or "—"
 
     @admin.display(description=_("heading"))
     def heading(self, obj):
-        return (obj.metadata or {}).get("heading", "—")
+        return (obj.metadata or {}).get("heading") or "—"
 
     @admin.display(description=_("embedded"), boolean=True)
     def has_embedding(self, obj) -> bool:
@@ -52,14 +68,169 @@ class DocumentChunkInline(TenantScopedInline, admin.TabularInline):
 
 @admin.register(Memoire)
 class MemoireAdmin(TenantScopedAdmin):
+    form = MemoireForm
     creator_field = "uploaded_by"
-    list_display = ("filename", "client", "year", "project_type", "indexed", "created_at")
+    list_display = (
+        "filename",
+        "client",
+        "year",
+        "project_type",
+        "indexed",
+        "index_status",
+        "created_at",
+    )
     list_filter = ("indexed", "year", "project_type", "uploaded_by")
     search_fields = ("filename", "client")
     ordering = ("-created_at",)
     date_hierarchy = "created_at"
-    readonly_fields = ("indexed", "created_at")
+    readonly_fields = ("filename", "download_link", "indexed", "index_status", "created_at")
     inlines = (DocumentChunkInline,)
+    actions = ("reindex",)
+    change_list_template = "admin/rag/memoire/change_list.html"
+    fieldsets = (
+        (None, {"fields": ("company", "document", "filename", "download_link")}),
+        (_("Description"), {"fields": ("client", "year", "project_type", "techniques_used")}),
+        (_("Indexing"), {"fields": ("indexed", "index_status", "uploaded_by", "created_at")}),
+        (_("Other"), {"fields": ("metadata",), "classes": ("collapse",)}),
+    )
+
+    def get_inlines(self, request, obj):
+        return self.inlines if obj is not None else ()  # no chunks before indexing
+
+    # --- upload and indexing -----------------------------------------------------
+    def save_model(self, request, obj, form, change):
+        upload = form.cleaned_data.get("document")
+        if upload:
+            if not change and not is_platform_admin(request.user):
+                obj.company_id = request.user.company_id
+            name = PurePath(upload.name).name
+            obj.filename = name[:255]
+            obj.storage_path = default_storage.save(
+                memoir_storage_path(obj.company_id, obj.pk, name), upload
+            )
+        super().save_model(request, obj, form, change)
+        if upload:
+            transaction.on_commit(functools.partial(self._index, request, obj))
+
+    def _index(self, request, memoire) -> None:
+        try:
+            result = index_memoire(memoire)
+        except (IndexingError, EmbeddingError) as exc:
+            self.message_user(
+                request,
+                _("“%(memoire)s” could not be indexed: %(error)s")
+                % {"memoire": memoire, "error": exc},
+                messages.ERROR,
+            )
+            return
+        self.message_user(
+            request,
+            ngettext(
+                "“%(memoire)s” indexed: %(count)d passage in %(seconds).1f s.",
+                "“%(memoire)s” indexed: %(count)d passages in %(seconds).1f s.",
+                result.chunks,
+            )
+            % {"memoire": memoire, "count": result.chunks, "seconds": result.seconds},
+            messages.SUCCESS,
+        )
+
+    @admin.action(permissions=["change"], description=_("Re-index the selected memoirs"))
+    def reindex(self, request, queryset):
+        for memoire in queryset:
+            self._index(request, memoire)
+
+    @admin.display(description=_("indexing"))
+    def index_status(self, obj) -> str:
+        status = (obj.metadata or {}).get("index") or {}
+        if status.get("status") == "failed":
+            return format_html(
+                '<span style="color:#ba2121">{}</span>',
+                _("failed: %(error)s") % {"error": status.get("error")},
+            )
+        if status.get("status") == "indexed":
+            return _("%(chunks)s passages (%(model)s)") % {
+                "chunks": status.get("chunks"),
+                "model": status.get("model"),
+            }
+        return "—"
+
+    @admin.display(description=_("file"))
+    def download_link(self, obj) -> str:
+        if obj is None or not obj.pk or not obj.storage_path:
+            return "—"
+        url = reverse("admin:rag_memoire_download", args=[obj.pk])
+        return format_html('<a href="{}">{}</a>', url, _("Download"))
+
+    # --- extra pages ------------------------------------------------------------
+    def get_urls(self):
+        return [
+            path(
+                "search/", self.admin_site.admin_view(self.search_view), name="rag_memoire_search"
+            ),
+            path(
+                "<path:object_id>/download/",
+                self.admin_site.admin_view(self.download_view),
+                name="rag_memoire_download",
+            ),
+            *super().get_urls(),
+        ]
+
+    def download_view(self, request, object_id):
+        memoire = self.get_object(request, object_id)
+        if memoire is None or not self.has_view_permission(request, memoire):
+            raise Http404
+        try:
+            handle = default_storage.open(memoire.storage_path, "rb")
+        except (FileNotFoundError, OSError) as exc:
+            raise Http404 from exc
+        content_type = mimetypes.guess_type(memoire.filename)[0] or "application/octet-stream"
+        return FileResponse(
+            handle, as_attachment=True, filename=memoire.filename, content_type=content_type
+        )
+
+    def search_view(self, request):
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        company_id = request.user.company_id
+        if is_platform_admin(request.user):
+            company_id = request.GET.get("company") or None
+        memoires = self.get_queryset(request)
+        if company_id:
+            memoires = memoires.filter(company_id=company_id)
+        form = PassageSearchForm(request.GET or None, memoires=memoires.order_by("filename"))
+        passages, facts, error = [], {}, None
+        if form.is_valid() and company_id:
+            selected = [m.pk for m in form.cleaned_data["memoires"]]
+            try:
+                passages, facts = search_passages(
+                    company_id,
+                    form.cleaned_data["query"],
+                    k=form.cleaned_data["k"],
+                    memoire_ids=selected or None,
+                )
+            except EmbeddingError as exc:
+                error = str(exc)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": _("Search the memoirs"),
+            "form": form,
+            "passages": passages,
+            "facts": facts,
+            "error": error,
+            "needs_company": is_platform_admin(request.user) and not company_id,
+        }
+        return TemplateResponse(request, "admin/rag/memoire/search.html", context)
+
+    def changelist_view(self, request, extra_context=None):
+        extra_context = extra_context or {}
+        try:
+            company = None if is_platform_admin(request.user) else request.user.company_id
+            extra_context["stale_chunks"] = stale_chunk_count(company, get_backend().model_name)
+            extra_context["embedding_model"] = get_backend().model_name
+        except EmbeddingError:
+            pass
+        return super().changelist_view(request, extra_context)
 
 
 @admin.register(DocumentChunk)
@@ -69,7 +240,6 @@ class DocumentChunkAdmin(TenantScopedAdmin):
     list_display = ("excerpt", "memoire", "page", "created_at")
     list_filter = ("memoire",)
     search_fields = ("content",)
-    autocomplete_fields = ("memoire",)
     ordering = ("memoire", "created_at")
     list_select_related = ("memoire",)
     exclude = ("embedding",)

@@ -6,12 +6,28 @@
 """
 
 from django.db.backends.postgresql import base
+from django.db.backends.postgresql.client import DatabaseClient as BaseClient
 
 from config.db.backend.schema import DatabaseSchemaEditor
 
 
+class DatabaseClient(BaseClient):
+    """``manage.py dbshell`` reaches the embedded server over its socket too."""
+
+    @classmethod
+    def settings_to_cmd_args_env(cls, settings_dict, parameters):
+        pgdata = settings_dict.get("EMBEDDED_PGDATA")
+        if pgdata and not settings_dict.get("HOST"):
+            from config.db.embedded import ensure_server
+
+            host = ensure_server(pgdata, settings_dict["NAME"] or "postgres")
+            settings_dict = {**settings_dict, "HOST": host, "USER": "postgres"}
+        return super().settings_to_cmd_args_env(settings_dict, parameters)
+
+
 class DatabaseWrapper(base.DatabaseWrapper):
     SchemaEditorClass = DatabaseSchemaEditor
+    client_class = DatabaseClient
 
     def get_connection_params(self):
         params = super().get_connection_params()
