@@ -455,7 +455,7 @@ def test_http_backend_retries_server_errors(fake_api):
 def test_http_backend_reports_a_wrong_key_without_retrying(fake_api):
     url, api = fake_api
     api.script = [(401, {"error": {"message": "Incorrect API key provided"}})]
-    with pytest.raises(EmbeddingError, match="refused the key.*Incorrect API key"):
+    with pytest.raises(EmbeddingError, match=r"refused the key.*Incorrect API key"):
         _api(url).embed(["a"])
     assert len(api.requests) == 1
 
