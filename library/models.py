@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GinIndex
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Now
@@ -10,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from config.db.enums import EnumField
 from config.db.fields import created_at, uuid_primary_key
+from library.querysets import ContentBlockQuerySet
 from tenants.managers import TenantQuerySet, tenant_queryset
 from tenants.models import TenantModel
 
@@ -17,6 +19,7 @@ __all__ = [
     "BlockFile",
     "BlockType",
     "ContentBlock",
+    "ContentBlockVersion",
     "FileRelationship",
     "PastProject",
     "SectionTemplate",
@@ -70,7 +73,7 @@ class ContentBlock(TenantModel):
     created_at = created_at()
     updated_at = models.DateTimeField(_("updated at"), auto_now=True, db_default=Now())
 
-    objects = TenantQuerySet.as_manager()
+    objects = ContentBlockQuerySet.as_manager()
 
     class Meta:
         db_table = "content_blocks"
@@ -94,6 +97,87 @@ class ContentBlock(TenantModel):
     def __str__(self) -> str:
         return self.title
 
+    def clean(self) -> None:
+        from library.metadata import clean_metadata, normalize_tags
+
+        super().clean()
+        self.tags = normalize_tags(self.tags)
+        try:
+            self.metadata = clean_metadata(self.type, self.metadata)
+        except ValidationError as exc:
+            raise ValidationError({"metadata": exc.error_list}) from None
+
+    def save(self, *args, **kwargs) -> None:
+        from library.metadata import normalize_tags
+
+        self.tags = normalize_tags(self.tags)
+        super().save(*args, **kwargs)
+
+    @property
+    def valid_until(self):
+        from library.metadata import expiry_date
+
+        return expiry_date(self.metadata)
+
+
+class ContentBlockVersion(models.Model):
+    """A content block as it was before one of its saved changes.
+
+    Version N of a block is kept here when version N+1 is saved, with who saved N+1
+    and what changed, so the history reads as a list of edits and any older version
+    can be restored (as a new version: history is never rewritten).
+    """
+
+    id = uuid_primary_key()
+    block = models.ForeignKey(
+        ContentBlock,
+        on_delete=models.CASCADE,
+        related_name="versions",
+        verbose_name=_("content block"),
+        db_index=False,
+    )
+    version = models.IntegerField(_("version"))
+    type = EnumField(_("type"), enum_type="content_block_type_enum", choices=BlockType.choices)
+    title = models.CharField(_("title"), max_length=500)
+    content = models.TextField(_("content"))
+    metadata = models.JSONField(_("metadata"), default=dict, blank=True)
+    tags = ArrayField(models.TextField(), verbose_name=_("tags"), blank=True, null=True)
+    is_active = models.BooleanField(_("active"), default=True)
+    replaced_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("replaced by"),
+        db_index=False,
+        null=True,
+        blank=True,
+    )
+    replaced_at = models.DateTimeField(_("replaced at"), db_default=Now())
+    changes = models.JSONField(_("changes"), default=dict, blank=True)
+
+    objects = tenant_queryset("block__company").as_manager()
+
+    class Meta:
+        db_table = "content_block_versions"
+        verbose_name = _("content block version")
+        verbose_name_plural = _("content block versions")
+        ordering = ["block", "-version"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["block", "version"],
+                name="content_block_versions_block_version_unique",
+                violation_error_message=_("This version of the block is already kept."),
+            ),
+            models.CheckConstraint(
+                condition=Q(version__gte=1),
+                name="content_block_versions_version_positive",
+                violation_error_message=_("The version starts at 1."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.title} (v{self.version})"
+
 
 class StoredFile(TenantModel):
     """Metadata of a file kept in the company's storage."""
@@ -113,6 +197,7 @@ class StoredFile(TenantModel):
         db_column="uploaded_by",
     )
     metadata = models.JSONField(_("metadata"), default=dict, db_default={}, blank=True)
+    sha256 = models.CharField(_("SHA-256"), max_length=64, blank=True, null=True, editable=False)
 
     objects = TenantQuerySet.as_manager()
 
@@ -130,6 +215,12 @@ class StoredFile(TenantModel):
                 condition=Q(size_bytes__gte=0),
                 name="files_size_bytes_non_negative",
                 violation_error_message=_("A file size cannot be negative."),
+            ),
+            # The same content is stored once per company.
+            models.UniqueConstraint(
+                fields=["company", "sha256"],
+                name="files_company_sha256_unique",
+                violation_error_message=_("This file is already in the library."),
             ),
         ]
 
