@@ -115,7 +115,9 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = env.path("STATIC_ROOT", default=BASE_DIR / "staticfiles")
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "media")
-MEDIA_URL = None  # uploaded files are served only through authenticated views
+# No URL serves MEDIA_ROOT: uploaded files are reachable only through the
+# authenticated download views, which check the company.
+MEDIA_URL = "/media/"
 STORAGES = {
     "default": {
         "BACKEND": env(

@@ -102,6 +102,8 @@ class ContentBlock(TenantModel):
 
         super().clean()
         self.tags = normalize_tags(self.tags)
+        if self.content:
+            self.content = self.content.replace("\r\n", "\n")  # browsers send CRLF
         try:
             self.metadata = clean_metadata(self.type, self.metadata)
         except ValidationError as exc:

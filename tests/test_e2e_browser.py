@@ -1,0 +1,186 @@
+"""End to end, in a real browser: a *user* edits a content block in the admin and sees
+its new version; a *viewer* opens the same block and finds nothing to save.
+
+Playwright (the ``playwright`` package, dev extra) drives Debian's Chromium at
+/usr/bin/chromium (``.ci/run`` installs it); Playwright never downloads a browser of
+its own here. The test is skipped without Chromium, except when ``CI`` is set: then it
+fails, so that a CI run can't pass without having run it.
+
+The pages are served by pytest-django's live server (a thread of this process, so the
+``settings`` fixture reaches it). The demo users log in with the demo password,
+which the login backend only accepts with ``DEBUG`` on.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+
+from library.models import ContentBlock
+
+CHROMIUM = Path(os.environ.get("E2E_CHROMIUM", "/usr/bin/chromium"))
+# Headless, and nothing that reaches out to the (closed) network on start-up.
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+#: Where the screenshots of the block, as the user and the viewer see it, are saved.
+SCREENSHOTS = Path(os.environ.get("E2E_SCREENSHOT_DIR", tempfile.gettempdir()))
+TIMEOUT_MS = 20_000
+
+DEMO_PASSWORD = "password123"
+USER = "user@enpyco.com"
+VIEWER = "viewer@enpyco.com"
+BLOCK_TITLE = "Présentation de l'entreprise Enpyco"
+
+
+def _in_ci() -> bool:
+    return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
+
+
+def _unavailable(reason: str):
+    """Fail in CI, skip elsewhere."""
+    if _in_ci():
+        pytest.fail(f"{reason} (CI is set, so this is a failure, not a skip)", pytrace=False)
+    pytest.skip(reason)
+
+
+def _chromium() -> str:
+    if not (CHROMIUM.is_file() and os.access(CHROMIUM, os.X_OK)):
+        _unavailable(f"no Chromium at {CHROMIUM}: apt-get install chromium (as .ci/run does)")
+    return str(CHROMIUM)
+
+
+def _sync_playwright():
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        _unavailable("the playwright package is missing: pip install -e '.[dev]'")
+    return sync_playwright
+
+
+@pytest.fixture
+def demo_site(transactional_db, settings):
+    """The demo data behind a live server on which the demo password works.
+
+    This is pytest-django's live server (``LiveServer``, what its session-wide
+    ``live_server`` fixture starts), started for this test only, *after* the settings
+    below: Django's live server wraps every request in a media-files handler built from
+    ``MEDIA_URL`` when the server starts, and breaks on every request (TypeError in
+    ``_MediaFilesHandler._should_handle``) while the project has ``MEDIA_URL = None``.
+    """
+    from pytest_django.live_server_helper import LiveServer
+
+    settings.DEBUG = True  # the demo password is refused with DEBUG off
+    # http://localhost: the cookies must not require HTTPS (they do with DEBUG off).
+    settings.SESSION_COOKIE_SECURE = False
+    settings.CSRF_COOKIE_SECURE = False
+    if not isinstance(settings.MEDIA_URL, str) or not settings.MEDIA_URL:
+        settings.MEDIA_URL = "/e2e-media-not-served/"
+    host = "localhost"
+    settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, host]
+    call_command("loaddata", "demo", verbosity=0)
+    server = LiveServer(host)
+    try:
+        yield server.url
+    finally:
+        server.stop()
+
+
+def _log_in(page, base_url: str, email: str, next_path: str) -> None:
+    page.goto(f"{base_url}/admin/login/?next={next_path}")
+    page.fill("#id_username", email)
+    page.fill("#id_password", DEMO_PASSWORD)
+    with page.expect_navigation():
+        page.click("#login-form [type=submit]")
+    assert not page.locator("#login-form").count(), f"{email} could not log in"
+
+
+def _shown_version(page) -> int:
+    return int(page.locator(".field-version .readonly").inner_text().strip())
+
+
+def test_user_edits_a_block_and_viewer_cannot_save(demo_site):
+    chromium = _chromium()
+    sync_playwright = _sync_playwright()
+    from playwright.sync_api import expect
+
+    # All database work happens outside Playwright's event loop (Django refuses sync
+    # queries inside one); the live server answers from its own thread.
+    block = ContentBlock.objects.get(title=BLOCK_TITLE)
+    before = block.version
+    new_content = f"{block.content}\n\nMise à jour de bout en bout ({time.time_ns()})."
+    changelist = "/admin/library/contentblock/"
+    change_path = f"{changelist}{block.pk}/change/"
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=chromium, headless=True, args=CHROMIUM_ARGS)
+        try:
+            # --- a *user* edits the block ------------------------------------------
+            # A French browser: the admin follows Accept-Language (LocaleMiddleware).
+            user = browser.new_context(locale="fr-FR")
+            user.set_default_timeout(TIMEOUT_MS)
+            page = user.new_page()
+            _log_in(page, demo_site, USER, changelist)
+            expect(page).to_have_url(re.compile(re.escape(changelist) + r"$"))
+
+            results = page.locator("#result_list")
+            results.get_by_role("link", name=BLOCK_TITLE, exact=True).click()
+            expect(page).to_have_url(re.compile(re.escape(change_path) + r"$"))
+            assert _shown_version(page) == before
+
+            page.fill("#id_content", new_content)
+            page.get_by_role("button", name="Enregistrer", exact=True).click()
+
+            # Back on the changelist, with the success message and the new version.
+            expect(page).to_have_url(re.compile(re.escape(changelist) + r"$"))
+            expect(page.locator(".messagelist .success")).to_contain_text(
+                f"« {BLOCK_TITLE} » a été modifié avec succès"
+            )
+            row = results.locator("tbody tr", has_text=BLOCK_TITLE)
+            expect(row.locator(".field-version")).to_have_text(str(before + 1))
+
+            # The block page shows the new version and the new content.
+            row.get_by_role("link", name=BLOCK_TITLE, exact=True).click()
+            expect(page).to_have_url(re.compile(re.escape(change_path) + r"$"))
+            assert _shown_version(page) == before + 1
+            expect(page.locator("#id_content")).to_have_value(new_content)
+            expect(page.locator("html")).to_have_attribute("lang", "fr")
+            page.screenshot(path=SCREENSHOTS / "e2e_content_block_user.png", full_page=True)
+            user.close()
+
+            # --- a *viewer* opens the same block: read-only ----------------------
+            viewer = browser.new_context(locale="fr-FR")
+            viewer.set_default_timeout(TIMEOUT_MS)
+            page = viewer.new_page()
+            _log_in(page, demo_site, VIEWER, change_path)
+            expect(page).to_have_url(re.compile(re.escape(change_path) + r"$"))
+            main = page.locator("#content-main")
+            expect(main).to_contain_text("Mise à jour de bout en bout")
+            assert _shown_version(page) == before + 1
+            assert page.get_by_role("button", name=re.compile("Enregistrer")).count() == 0
+            assert main.locator("[type=submit]").count() == 0
+            assert page.locator("[name=_save], [name=_continue]").count() == 0
+            assert page.locator("[name=content], #id_content").count() == 0
+            expect(main).not_to_contain_text("Enregistrer")
+            page.screenshot(path=SCREENSHOTS / "e2e_content_block_viewer.png", full_page=True)
+            viewer.close()
+        finally:
+            browser.close()
+
+    block.refresh_from_db()
+    assert block.version == before + 1
+    # Browsers submit a textarea's line breaks as CRLF, which the form keeps.
+    assert block.content.replace("\r\n", "\n") == new_content
