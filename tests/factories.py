@@ -32,6 +32,7 @@ from library.models import (
     BlockFile,
     BlockType,
     ContentBlock,
+    ContentBlockVersion,
     FileRelationship,
     PastProject,
     SectionTemplate,
@@ -56,6 +57,7 @@ __all__ = [
     "BlockFileFactory",
     "CompanyFactory",
     "ContentBlockFactory",
+    "ContentBlockVersionFactory",
     "ContentMatchFactory",
     "DocumentChunkFactory",
     "GenerationRequestFactory",
@@ -157,6 +159,23 @@ class SuperuserFactory(UserFactory):
 # --- library ---------------------------------------------------------------------------
 
 
+#: Metadata that passes library.metadata's checks, per block type.
+VALID_METADATA = {
+    BlockType.COMPANY_PROFILE: {"siret": "82461357400014", "headcount": 85},
+    BlockType.PERSON_CV: {
+        "name": "Marc Dubois",
+        "role": "Conducteur de travaux",
+        "years_experience": 18,
+        "qualifications": ["BTS Bâtiment"],
+    },
+    BlockType.EQUIPMENT: {"make": "Potain", "model": "MDT 219", "quantity": 2},
+    BlockType.PROCEDURE: {"reference": "PR-QSE-07", "revision": "D"},
+    BlockType.CERTIFICATION: {"issuer": "Qualibat", "number": "QB-1", "valid_until": "2030-01-01"},
+    BlockType.METHODOLOGY_TEMPLATE: {"placeholders": ["nom_projet"]},
+    BlockType.PAST_PROJECT_REFERENCE: {"client": "Ville de Lyon", "year": 2023, "amount": 4200000},
+}
+
+
 class ContentBlockFactory(DjangoModelFactory):
     class Meta:
         model = ContentBlock
@@ -165,10 +184,28 @@ class ContentBlockFactory(DjangoModelFactory):
     type = factory.Iterator(BlockType.values)
     title = factory.Sequence(lambda n: f"Bloc de contenu n° {n}")
     content = _faker("paragraph", nb_sentences=5)
-    metadata = factory.LazyFunction(dict)
+    metadata = factory.LazyAttribute(lambda o: dict(VALID_METADATA.get(o.type, {})))
     tags = factory.LazyFunction(lambda: ["gros œuvre"])
     is_active = True
     created_by = factory.SubFactory(UserFactory, company=factory.SelfAttribute("..company"))
+
+
+class ContentBlockVersionFactory(DjangoModelFactory):
+    """Version 1 of a block, replaced by its author (the block itself is at 2)."""
+
+    class Meta:
+        model = ContentBlockVersion
+
+    block = factory.SubFactory(ContentBlockFactory, version=2)
+    version = 1
+    type = factory.SelfAttribute("block.type")
+    title = factory.LazyAttribute(lambda o: f"{o.block.title} (ancienne version)")
+    content = _faker("paragraph", nb_sentences=3)
+    metadata = factory.SelfAttribute("block.metadata")
+    tags = factory.SelfAttribute("block.tags")
+    is_active = True
+    replaced_by = factory.SelfAttribute("block.created_by")
+    changes = factory.LazyFunction(lambda: {"content": {"old": "…", "new": "…"}})
 
 
 class StoredFileFactory(DjangoModelFactory):
@@ -426,6 +463,7 @@ ALL_FACTORIES: tuple[type[DjangoModelFactory], ...] = (
     UserFactory,
     SuperuserFactory,
     ContentBlockFactory,
+    ContentBlockVersionFactory,
     StoredFileFactory,
     BlockFileFactory,
     PastProjectFactory,
