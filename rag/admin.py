@@ -253,3 +253,6 @@ class DocumentChunkAdmin(TenantScopedAdmin):
 
     def has_change_permission(self, request, obj=None) -> bool:
         return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False  # re-index the memoir instead

@@ -41,6 +41,8 @@ class UserAdmin(TenantScopedAdmin, DjangoUserAdmin):
     date_hierarchy = "created_at"
     readonly_fields = ("last_login", "created_at")
     filter_horizontal = ()
+    fieldsets = None  # see get_fieldsets
+    add_fieldsets = None
 
     _member_fieldsets = (
         (None, {"fields": ("email", "password")}),
@@ -94,11 +96,15 @@ class UserAdmin(TenantScopedAdmin, DjangoUserAdmin):
     )
 
     def get_fieldsets(self, request, obj=None):
+        # Chosen per request, never stored on the shared admin instance: a superuser's
+        # request must not leave the platform fields for the next company admin.
         platform = is_platform_admin(request.user)
         if obj is None:
-            self.add_fieldsets = (
-                self._platform_add_fieldsets if platform else self._member_add_fieldsets
-            )
+            fieldsets = self._platform_add_fieldsets if platform else self._member_add_fieldsets
         else:
-            self.fieldsets = self._platform_fieldsets if platform else self._member_fieldsets
-        return super().get_fieldsets(request, obj)
+            fieldsets = self._platform_fieldsets if platform else self._member_fieldsets
+        hidden = self._hidden_fields(request, obj)
+        return [
+            (name, {**opts, "fields": [f for f in opts["fields"] if f not in hidden]})
+            for name, opts in fieldsets
+        ]

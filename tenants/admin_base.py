@@ -22,6 +22,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin
+from django.contrib.admin.utils import reverse_field_path
 from django.contrib.admin.views.main import ChangeList
 from django.contrib.admin.widgets import ForeignKeyRawIdWidget
 from django.core.exceptions import ImproperlyConfigured
@@ -82,7 +83,8 @@ class ScopedRawIdWidget(ForeignKeyRawIdWidget):
 
 
 class TenantRelatedFieldListFilter(admin.RelatedFieldListFilter):
-    """Foreign-key filter offering only the company's rows."""
+    """Relation filter (foreign key, many-to-many, or the reverse of one) offering only
+    the company's rows."""
 
     def field_choices(self, field, request, model_admin):
         ordering = self.field_admin_ordering(field, request, model_admin)
@@ -92,10 +94,36 @@ class TenantRelatedFieldListFilter(admin.RelatedFieldListFilter):
         return [(obj.pk, str(obj)) for obj in queryset]
 
 
-# Registered for every relation, in every admin: no list_filter can forget it.
+class TenantAllValuesFieldListFilter(admin.AllValuesFieldListFilter):
+    """Filter on the distinct values of a column. Django reads a column reached through
+    a relation (``project__project_type``) from the whole related table; here only the
+    company's rows are read."""
+
+    def __init__(self, field, request, params, model, model_admin, field_path):
+        super().__init__(field, request, params, model, model_admin, field_path)
+        parent_model, _ = reverse_field_path(model, field_path)
+        if parent_model != model:
+            queryset = scope_related(request, parent_model._default_manager.all())
+            self.lookup_choices = (
+                queryset.distinct().order_by(field.name).values_list(field.name, flat=True)
+            )
+
+
+# Registered for every relation (reverse ones included) and for every column that would
+# fall through to Django's AllValuesFieldListFilter, in every admin: no list_filter can
+# forget them.
 admin.FieldListFilter.register(
-    lambda f: f.remote_field is not None and not f.auto_created,
+    lambda f: f.remote_field is not None,
     TenantRelatedFieldListFilter,
+    take_priority=True,
+)
+admin.FieldListFilter.register(
+    lambda f: (
+        f.remote_field is None
+        and not f.choices
+        and not isinstance(f, models.BooleanField | models.DateField)
+    ),
+    TenantAllValuesFieldListFilter,
     take_priority=True,
 )
 
