@@ -36,6 +36,10 @@ def resource_type(model: type[models.Model] | models.Model) -> str:
 def to_json(value: Any) -> Any:
     if isinstance(value, uuid.UUID | decimal.Decimal):
         return str(value)
+    if isinstance(value, datetime.datetime) and value.tzinfo is not None:
+        # One representation per instant: a value read from the database (UTC) and the
+        # same value from a form (current time zone) must not look like a change.
+        return value.astimezone(datetime.UTC).isoformat()
     if isinstance(value, datetime.datetime | datetime.date | datetime.time):
         return value.isoformat()
     if isinstance(value, list | tuple):
@@ -81,7 +85,8 @@ def company_id_of(obj: models.Model) -> Any:
 
     if isinstance(obj, Company):
         return obj.pk
-    path = getattr(type(obj)._default_manager.get_queryset(), "company_path", None)
+    # ``_meta.model`` rather than ``type(obj)``: ``request.user`` is a lazy proxy.
+    path = getattr(obj._meta.model._default_manager.get_queryset(), "company_path", None)
     if not path:
         return None
     *relations, last = path.split("__")
@@ -99,7 +104,9 @@ def client_ip(request) -> str | None:
     if getattr(settings, "AUDIT_TRUST_X_FORWARDED_FOR", False):
         forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
         if forwarded:
-            return forwarded.split(",")[0].strip() or None
+            # The last address is the one our proxy appended; those before it come
+            # from the client and can be forged (to dodge the login throttle).
+            return forwarded.split(",")[-1].strip() or None
     return request.META.get("REMOTE_ADDR") or None
 
 

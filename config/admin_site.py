@@ -10,6 +10,7 @@ from django.contrib.admin.forms import AdminAuthenticationForm
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from audit import services as audit
 from audit.services import client_ip
 from tenants.login_throttle import retry_after
 
@@ -37,3 +38,17 @@ class EnpycoAdminSite(admin.AdminSite):
     site_title = _("Enpyco")
     index_title = _("Dashboard")
     login_form = ThrottledAuthenticationForm
+
+    def password_change(self, request, extra_context=None):
+        # Not a ModelAdmin view: write the audit row the user admin writes for the same
+        # change (the password itself is redacted by ``diff``).
+        old = request.user.password
+        response = super().password_change(request, extra_context)
+        if request.method == "POST" and request.user.password != old:
+            audit.record_object(
+                "update",
+                request.user,
+                request=request,
+                changes=audit.diff({"password": old}, {"password": request.user.password}),
+            )
+        return response

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from django import forms
-from django.utils import formats
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
 from library.models import ContentBlock
@@ -31,7 +31,7 @@ class ContentBlockForm(forms.ModelForm):
                 )
             except StaleBlock as stale:
                 when = (
-                    formats.date_format(stale.changed_at, "DATETIME_FORMAT")
+                    formats.date_format(timezone.localtime(stale.changed_at), "DATETIME_FORMAT")
                     if stale.changed_at
                     else ""
                 )

@@ -160,7 +160,7 @@ def clean_metadata(block_type: str, metadata: Any) -> dict[str, Any]:
                 errors.append(
                     ValidationError(
                         _("“%(key)s” (%(label)s) is required for this type."),
-                        code="required",
+                        code="missing_key",
                         params={"key": key.name, "label": label},
                     )
                 )

@@ -4,7 +4,7 @@ from decimal import Decimal
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, OuterRef, Subquery, Sum
+from django.db.models import Count, F, OuterRef, Subquery, Sum
 from django.http import HttpResponseNotAllowed, HttpResponseRedirect
 from django.urls import path, reverse
 from django.utils.html import format_html_join
@@ -343,8 +343,9 @@ class GenerationRequestAdmin(TenantScopedAdmin):
                 requests=Count("pk"), tokens=Sum("tokens_used"), cost=Sum("cost_usd")
             )
             response.context_data["company_totals"] = list(
-                filtered.values("project__company__name")
+                # By company, not by name: two companies may share a name.
+                filtered.values("project__company", "project__company__name")
                 .annotate(requests=Count("pk"), tokens=Sum("tokens_used"), cost=Sum("cost_usd"))
-                .order_by("-cost")[:20]
+                .order_by(F("cost").desc(nulls_last=True), "project__company__name")[:20]
             )
         return response

@@ -267,6 +267,12 @@ class TenantScopedAdmin(TenantScopedMixin, admin.ModelAdmin):
             f.instance.pk: {name: f.initial.get(name) for name in f.changed_data}
             for f in formset.initial_forms
         }
+        # Django clears the pk of what it deletes: keep it, and the values, for the trail.
+        doomed = {
+            id(f.instance): (f.instance.pk, audit.snapshot(f.instance))
+            for f in formset.deleted_forms
+            if f.instance.pk is not None
+        }
         super().save_formset(request, form, formset, change)
         for obj in formset.new_objects:
             audit.record_object(
@@ -284,9 +290,14 @@ class TenantScopedAdmin(TenantScopedMixin, admin.ModelAdmin):
                 }
             audit.record_object("update", obj, request=request, changes=audit.redact(changes))
         for obj in formset.deleted_objects:
-            audit.record_object(
-                "delete", obj, request=request, extra={"values": audit.redact(audit.snapshot(obj))}
-            )
+            pk, values = doomed.get(id(obj), (obj.pk, audit.snapshot(obj)))
+            obj.pk = pk
+            try:
+                audit.record_object(
+                    "delete", obj, request=request, extra={"values": audit.redact(values)}
+                )
+            finally:
+                obj.pk = None
 
     # --- audit trail --------------------------------------------------------------
     def get_object(self, request, object_id, from_field=None):

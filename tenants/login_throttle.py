@@ -46,4 +46,5 @@ def retry_after(email: str | None, ip_address: str | None) -> datetime.timedelta
             blocked_since.append(stamps[-1])
     if not blocked_since:
         return None
-    return max(min(blocked_since) + window - timezone.now(), datetime.timedelta(seconds=1))
+    # Every limit hit must have expired before the next attempt: wait for the last one.
+    return max(max(blocked_since) + window - timezone.now(), datetime.timedelta(seconds=1))
