@@ -1,11 +1,35 @@
 from __future__ import annotations
 
-from django.contrib import admin
+import datetime
+import mimetypes
+
+from django.contrib import admin, messages
+from django.core.cache import cache
+from django.core.exceptions import PermissionDenied
+from django.core.files.storage import default_storage
+from django.db import connection
+from django.http import FileResponse, Http404, HttpResponseNotAllowed, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from library.forms import ContentBlockForm
-from library.models import BlockFile, ContentBlock, PastProject, SectionTemplate, StoredFile
-from tenants.admin_base import TenantScopedAdmin, TenantScopedInline
+from library import versioning
+from library.files import store_upload
+from library.forms import ContentBlockForm, StoredFileForm
+from library.models import (
+    BlockFile,
+    ContentBlock,
+    ContentBlockVersion,
+    PastProject,
+    SectionTemplate,
+    StoredFile,
+)
+from library.querysets import EXPIRY_WARNING_DAYS
+from library.services import references_to_blocks
+from tenants.admin_base import TenantScopedAdmin, TenantScopedInline, is_platform_admin
 
 
 class BlockFileInline(TenantScopedInline, admin.TabularInline):
@@ -16,24 +40,87 @@ class BlockFileInline(TenantScopedInline, admin.TabularInline):
     verbose_name_plural = _("attached files")
 
 
+class ExpiryFilter(admin.SimpleListFilter):
+    title = _("validity")
+    parameter_name = "validity"
+
+    def lookups(self, request, model_admin):
+        return (
+            ("expired", _("Expired")),
+            ("expiring", _("Expires within %(days)d days") % {"days": EXPIRY_WARNING_DAYS}),
+            ("valid", _("Valid")),
+        )
+
+    def queryset(self, request, queryset):
+        return {
+            "expired": queryset.expired,
+            "expiring": queryset.expiring,
+            "valid": queryset.valid_beyond_warning,
+        }.get(self.value(), lambda: queryset)()
+
+
+class TagFilter(admin.SimpleListFilter):
+    """The company's most used tags (counted at most every five minutes); any tag
+    works through ``?tag=``. Filtering uses the GIN index (``tags @> ARRAY[…]``)."""
+
+    title = _("tag")
+    parameter_name = "tag"
+    shown = 15
+
+    def lookups(self, request, model_admin):
+        company = None if is_platform_admin(request.user) else request.user.company_id
+        key = f"library:top-tags:{company}"
+        tags = cache.get(key)
+        if tags is None:
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT tag, count(*) FROM content_blocks, unnest(tags) AS tag "
+                    "WHERE (%s::uuid IS NULL OR company_id = %s::uuid) "
+                    "GROUP BY tag ORDER BY count(*) DESC, tag LIMIT %s",
+                    [company, company, self.shown],
+                )
+                tags = [row[0] for row in cursor.fetchall()]
+            cache.set(key, tags, 300)
+        value = self.value()
+        if value and value not in tags:
+            tags = [value, *tags]
+        return [(tag, tag) for tag in tags]
+
+    def queryset(self, request, queryset):
+        if self.value():
+            return queryset.tagged_all([self.value()])
+        return queryset
+
+
 @admin.register(ContentBlock)
 class ContentBlockAdmin(TenantScopedAdmin):
     form = ContentBlockForm
     creator_field = "created_by"
-    list_display = ("title", "type", "version", "is_active", "tag_list", "updated_at")
-    list_filter = ("type", "is_active", "created_by")
+    list_display = ("title", "type", "version", "is_active", "validity", "tag_list", "updated_at")
+    list_filter = ("type", "is_active", ExpiryFilter, TagFilter, "created_by")
+    # The search box runs the French full-text search (see get_search_results).
     search_fields = ("title",)
+    search_help_text = _("Words of the title, content or tags; accents and plurals are ignored.")
     ordering = ("-updated_at",)
     date_hierarchy = "updated_at"
-    readonly_fields = ("version", "created_at", "updated_at")
-    list_select_related = ()
+    readonly_fields = ("version", "versions_link", "created_at", "updated_at")
     inlines = (BlockFileInline,)
+    change_form_template = "admin/library/contentblock/change_form.html"
     fieldsets = (
         (None, {"fields": ("company", "type", "title", "content", "tags", "is_active")}),
         (_("Metadata"), {"fields": ("metadata",)}),
         (
             _("Versioning"),
-            {"fields": ("version", "expected_version", "created_by", "created_at", "updated_at")},
+            {
+                "fields": (
+                    "version",
+                    "versions_link",
+                    "expected_version",
+                    "created_by",
+                    "created_at",
+                    "updated_at",
+                )
+            },
         ),
     )
 
@@ -41,22 +128,190 @@ class ContentBlockAdmin(TenantScopedAdmin):
     def tag_list(self, obj) -> str:
         return ", ".join(obj.tags or [])
 
+    @admin.display(description=_("validity"))
+    def validity(self, obj) -> str:
+        until = obj.valid_until
+        if until is None:
+            return "—"
+        today = timezone.localdate()
+        label = until.strftime("%d/%m/%Y")
+        if until < today:
+            return format_html('<span style="color:#ba2121">⚠ {} {}</span>', _("expired"), label)
+        if until <= today + datetime.timedelta(days=EXPIRY_WARNING_DAYS):
+            return format_html('<span style="color:#c86400">⏳ {} {}</span>', _("expires"), label)
+        return label
+
+    @admin.display(description=_("history"))
+    def versions_link(self, obj) -> str:
+        if obj is None or obj.pk is None:
+            return "—"
+        count = obj.versions.count()
+        url = reverse("admin:library_contentblock_versions", args=[obj.pk])
+        return format_html(
+            '<a href="{}">{}</a>', url, _("%(count)d earlier version(s)") % {"count": count}
+        )
+
+    def get_search_results(self, request, queryset, search_term):
+        term = search_term.strip()
+        if not term:
+            return queryset, False
+        return queryset.matching(term), False
+
     def save_model(self, request, obj, form, change):
-        if change:
-            obj.version = getattr(form, "locked_version", obj.version) + 1
+        if not change:
+            return super().save_model(request, obj, form, change)
+        previous = ContentBlock.objects.get(pk=obj.pk)  # locked by the form's clean()
+        obj.version = getattr(form, "locked_version", previous.version) + 1
         super().save_model(request, obj, form, change)
+        versioning.keep_previous_version(obj, previous, user=request.user)
+
+    # --- deletion refused while the block is used --------------------------------------
+    def get_deleted_objects(self, objs, request):
+        deleted, model_count, perms_needed, protected = super().get_deleted_objects(objs, request)
+        references = references_to_blocks([o.pk for o in objs])
+        for obj in objs:
+            for ref in references.get(obj.pk, []):
+                protected.append(
+                    _(
+                        "“%(block)s” is used by %(kind)s “%(what)s” of project “%(project)s”: deactivate it instead."
+                    )
+                    % {
+                        "block": obj,
+                        "kind": ref._meta.verbose_name,
+                        "what": getattr(ref, "requirement_id", None) or ref,
+                        "project": ref.project.name,
+                    }
+                )
+        return deleted, model_count, perms_needed, protected
+
+    # --- history ------------------------------------------------------------------------
+    def get_urls(self):
+        return [
+            path(
+                "<path:object_id>/versions/",
+                self.admin_site.admin_view(self.versions_view),
+                name="library_contentblock_versions",
+            ),
+            path(
+                "<path:object_id>/versions/<int:version>/restore/",
+                self.admin_site.admin_view(self.restore_view),
+                name="library_contentblock_restore",
+            ),
+            *super().get_urls(),
+        ]
+
+    def versions_view(self, request, object_id):
+        block = self.get_object(request, object_id)
+        if block is None:
+            return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
+        if not self.has_view_permission(request, block):
+            raise PermissionDenied
+        versions = block.versions.select_related("replaced_by").order_by("-version")
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "original": block,
+            "title": _("History of “%(block)s”") % {"block": block},
+            "versions": versions,
+            "can_restore": self.has_change_permission(request, block),
+        }
+        return TemplateResponse(request, "admin/library/contentblock/versions.html", context)
+
+    def restore_view(self, request, object_id, version):
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        block = self.get_object(request, object_id)
+        if block is None:
+            return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
+        if not self.has_change_permission(request, block):
+            raise PermissionDenied
+        old = get_object_or_404(ContentBlockVersion, block=block, version=version)
+        restored = versioning.restore_version(block, old, user=request.user, request=request)
+        self.message_user(
+            request,
+            _("Version %(old)d restored as version %(new)d.")
+            % {"old": version, "new": restored.version},
+            messages.SUCCESS,
+        )
+        return HttpResponseRedirect(reverse("admin:library_contentblock_change", args=[block.pk]))
 
 
 @admin.register(StoredFile)
 class StoredFileAdmin(TenantScopedAdmin):
+    form = StoredFileForm
     creator_field = "uploaded_by"
-    list_display = ("filename", "file_type", "size_bytes", "uploaded_at", "uploaded_by")
-    list_filter = ("file_type", "uploaded_by")
+    list_display = ("filename", "file_type", "size", "uploaded_at", "uploaded_by")
+    list_filter = ("uploaded_by",)
     search_fields = ("filename",)
     ordering = ("-uploaded_at",)
     date_hierarchy = "uploaded_at"
-    readonly_fields = ("uploaded_at",)
+    readonly_fields = ("filename", "file_type", "size", "sha256", "download_link", "uploaded_at")
     list_select_related = ("uploaded_by",)
+    fieldsets = (
+        (None, {"fields": ("company", "upload", "filename", "download_link")}),
+        (_("Details"), {"fields": ("file_type", "size", "sha256", "uploaded_by", "uploaded_at")}),
+        (_("Other"), {"fields": ("metadata",), "classes": ("collapse",)}),
+    )
+
+    @admin.display(description=_("size"), ordering="size_bytes")
+    def size(self, obj) -> str:
+        from django.template.defaultfilters import filesizeformat
+
+        return filesizeformat(obj.size_bytes) if obj.size_bytes is not None else "—"
+
+    @admin.display(description=_("file"))
+    def download_link(self, obj) -> str:
+        if obj is None or obj.pk is None:
+            return "—"
+        url = reverse("admin:library_storedfile_download", args=[obj.pk])
+        return format_html('<a href="{}">{}</a>', url, _("Download"))
+
+    def save_model(self, request, obj, form, change):
+        upload = form.cleaned_data.get("upload")
+        if change or not upload:
+            return super().save_model(request, obj, form, change)
+        company_id = obj.company_id if is_platform_admin(request.user) else request.user.company_id
+        stored, created = store_upload(
+            upload, company_id=company_id, user=request.user, checked=form.checked_upload
+        )
+        if not created:
+            obj._audit_skip_create = True  # nothing was created: the existing file is shown
+            self.message_user(
+                request,
+                _("This file was already in the library as “%(name)s”: it was not stored twice.")
+                % {"name": stored.filename},
+                messages.WARNING,
+            )
+        obj.pk = stored.pk
+        obj._state.adding = False
+        obj.refresh_from_db()
+
+    def get_urls(self):
+        return [
+            path(
+                "<path:object_id>/download/",
+                self.admin_site.admin_view(self.download_view),
+                name="library_storedfile_download",
+            ),
+            *super().get_urls(),
+        ]
+
+    def download_view(self, request, object_id):
+        stored = self.get_object(request, object_id)
+        if stored is None or not self.has_view_permission(request, stored):
+            raise Http404
+        try:
+            handle = default_storage.open(stored.storage_url, "rb")
+        except (FileNotFoundError, OSError) as exc:
+            raise Http404 from exc
+        content_type = (
+            stored.file_type
+            or mimetypes.guess_type(stored.filename)[0]
+            or "application/octet-stream"
+        )
+        return FileResponse(
+            handle, as_attachment=True, filename=stored.filename, content_type=content_type
+        )
 
 
 @admin.register(BlockFile)

@@ -1,10 +1,13 @@
 from __future__ import annotations
 
 from django import forms
+from django.core.exceptions import ValidationError
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
-from library.models import ContentBlock
+from library.files import check_upload
+from library.models import ContentBlock, StoredFile
 from library.services import StaleBlock, lock_block_version
 
 
@@ -49,3 +52,28 @@ class ContentBlockForm(forms.ModelForm):
                     code="stale",
                 ) from None
         return cleaned
+
+
+class StoredFileForm(forms.ModelForm):
+    """Upload of a library file: checked on its content, size-limited."""
+
+    upload = forms.FileField(
+        label=gettext_lazy("file"),
+        required=False,
+        help_text=gettext_lazy("PDF, DOCX, XLSX or an image (PNG, JPEG, GIF, WebP)."),
+    )
+
+    class Meta:
+        model = StoredFile
+        fields = ("company", "metadata")
+
+    def clean_upload(self):
+        upload = self.cleaned_data.get("upload")
+        if upload:
+            try:
+                self.checked_upload = check_upload(upload)
+            except ValidationError as exc:
+                raise forms.ValidationError(exc.messages[0], code=exc.code) from None
+        elif not self.instance.pk:
+            raise forms.ValidationError(_("Choose a file."), code="required")
+        return upload

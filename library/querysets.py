@@ -29,14 +29,16 @@ class BlockDocument(Func):
 
 
 class ContentBlockQuerySet(TenantQuerySet):
+    def matching(self, text: str) -> ContentBlockQuerySet:
+        """Blocks matching ``text`` in French (accents and plurals folded), through the
+        GIN index on the weighted document; the order is left to the caller."""
+        return self.alias(document=BlockDocument()).filter(document=FrenchQuery(text))
+
     def search(self, text: str) -> ContentBlockQuerySet:
-        """Blocks matching ``text`` in French (accents and plurals folded), best first,
-        through the GIN index on the weighted document."""
-        query = FrenchQuery(text)
+        """``matching(text)``, best first."""
         return (
-            self.alias(document=BlockDocument())
-            .filter(document=query)
-            .annotate(search_rank=SearchRank(BlockDocument(), query))
+            self.matching(text)
+            .annotate(search_rank=SearchRank(BlockDocument(), FrenchQuery(text)))
             .order_by("-search_rank", "-updated_at")
         )
 

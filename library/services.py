@@ -47,3 +47,29 @@ def lock_block_version(block_id, expected_version: int | None) -> int:
         user = User.objects.filter(pk=last["user_id"]).only("full_name", "email").first()
         name = (user.full_name or user.email) if user else None
     raise StaleBlock(current, name, last["timestamp"] if last else None)
+
+
+def references_to_blocks(block_ids) -> dict:
+    """``{block_id: [what refers to it, …]}``: content matches listing the block in
+    matched_blocks and sections listing it in source_blocks (GIN-indexed arrays)."""
+    from projects.models import ContentMatch, Section
+
+    ids = list(block_ids)
+    found: dict = {}
+    matches = (
+        ContentMatch.objects.filter(matched_blocks__overlap=ids)
+        .select_related("project")
+        .only("requirement_id", "matched_blocks", "project__name")
+    )
+    for match in matches:
+        for block_id in set(match.matched_blocks or []) & set(ids):
+            found.setdefault(block_id, []).append(match)
+    sections = (
+        Section.objects.filter(source_blocks__overlap=ids)
+        .select_related("project")
+        .only("title", "source_blocks", "project__name")
+    )
+    for section in sections:
+        for block_id in set(section.source_blocks or []) & set(ids):
+            found.setdefault(block_id, []).append(section)
+    return found

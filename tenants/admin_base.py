@@ -307,7 +307,10 @@ class TenantScopedAdmin(TenantScopedMixin, admin.ModelAdmin):
         return obj
 
     def log_addition(self, request, obj, message):
-        audit.record_object("create", obj, request=request, changes=_created(audit.snapshot(obj)))
+        if not getattr(obj, "_audit_skip_create", False):
+            audit.record_object(
+                "create", obj, request=request, changes=_created(audit.snapshot(obj))
+            )
         return super().log_addition(request, obj, message)
 
     def log_change(self, request, obj, message):
