@@ -58,9 +58,10 @@ def move(projects: Iterable[Project] | Project, target: str, *, request=None) ->
         )
         refused = [p for p in locked if not can_move(p.status, target)]
         if refused:
-            names = ", ".join(f"« {p.name} » ({S(p.status).label})" for p in refused[:5]) + (
-                "…" if len(refused) > 5 else ""
-            )
+            names = ", ".join(
+                _("“%(name)s” (%(status)s)") % {"name": p.name, "status": S(p.status).label}
+                for p in refused[:5]
+            ) + ("…" if len(refused) > 5 else "")
             raise TransitionRefused(
                 _("Cannot move to “%(target)s”: %(projects)s. Nothing was changed.")
                 % {"target": target_label, "projects": names}

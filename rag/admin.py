@@ -12,6 +12,7 @@ from django.forms.models import BaseInlineFormSet
 from django.http import FileResponse, Http404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import formats
 from django.utils.html import format_html
 from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
@@ -126,11 +127,15 @@ class MemoireAdmin(TenantScopedAdmin):
         self.message_user(
             request,
             ngettext(
-                "“%(memoire)s” indexed: %(count)d passage in %(seconds).1f s.",
-                "“%(memoire)s” indexed: %(count)d passages in %(seconds).1f s.",
+                "“%(memoire)s” indexed: %(count)d passage in %(seconds)s s.",
+                "“%(memoire)s” indexed: %(count)d passages in %(seconds)s s.",
                 result.chunks,
             )
-            % {"memoire": memoire, "count": result.chunks, "seconds": result.seconds},
+            % {
+                "memoire": memoire,
+                "count": result.chunks,
+                "seconds": formats.number_format(result.seconds, 1),
+            },
             messages.SUCCESS,
         )
 
@@ -148,7 +153,11 @@ class MemoireAdmin(TenantScopedAdmin):
                 _("failed: %(error)s") % {"error": status.get("error")},
             )
         if status.get("status") == "indexed":
-            return _("%(chunks)s passages (%(model)s)") % {
+            return ngettext(
+                "%(chunks)s passage (%(model)s)",
+                "%(chunks)s passages (%(model)s)",
+                status.get("chunks") or 0,
+            ) % {
                 "chunks": status.get("chunks"),
                 "model": status.get("model"),
             }

@@ -466,7 +466,7 @@ def test_the_source_scanner_finds_known_messages():
         "%(count)d sections marked reviewed.",
     ) in found
     assert (None, "%(counter)s request", "%(counter)s requests") in found  # blocktranslate
-    assert (None, "Totals for this selection", None) in found  # {% translate %}
+    assert (None, "Totals for this selection:", None) in found  # {% translate %}
 
 
 def test_every_marked_string_is_in_the_catalog(messages):

@@ -211,7 +211,7 @@ def test_skipping_steps_is_refused(client, company, how):
     assert response.status_code == 302
     error = _assert_refused(response, [project], [S.DRAFT], before)
     assert error == (
-        "Cannot move to “Generated”: « Collège Jean Moulin » (Draft). Nothing was changed."
+        "Cannot move to “Generated”: “Collège Jean Moulin” (Draft). Nothing was changed."
     )
 
 
@@ -237,7 +237,7 @@ def test_a_mixed_selection_moves_nothing(client, company):
     before = audit_ids()
     response = run_action(client, Project, "move_to_rc_analyzing", [movable, stuck], **META)
     error = _assert_refused(response, [movable, stuck], [S.DRAFT, S.RC_ANALYZING], before)
-    assert "« Piscine » (RC being analysed)" in error
+    assert "“Piscine” (RC being analysed)" in error
     assert "Crèche" not in error
 
 
