@@ -1,10 +1,13 @@
 from __future__ import annotations
 
+import datetime
 from typing import TYPE_CHECKING
 
 from django.contrib.auth.base_user import BaseUserManager
 from django.db import models
+from django.db.models import Max, Min
 from django.db.models.functions import Lower
+from django.utils import timezone
 
 if TYPE_CHECKING:
     from tenants.models import Company
@@ -24,6 +27,40 @@ class TenantQuerySet(models.QuerySet):
         if company is None:
             return self.none()
         return self.filter(**{self.company_path: company})
+
+    def _years(self, field_name: str, order: str) -> list[int] | None:
+        """Years from the first to the last row, read through two index lookups.
+
+        The admin's date hierarchy asks for the distinct years of a list, which
+        PostgreSQL answers by reading every row (tens of milliseconds on a company's
+        100,000 projects). The years between the oldest and the newest row are what
+        it shows anyway for data that accrues over time; months and days, asked for
+        within one year or month, keep the exact query.
+        """
+        bounds = self.order_by().aggregate(first=Min(field_name), last=Max(field_name))
+        if bounds["first"] is None:
+            return []
+        first, last = (
+            timezone.localtime(d)
+            if isinstance(d, datetime.datetime) and timezone.is_aware(d)
+            else d
+            for d in (bounds["first"], bounds["last"])
+        )
+        years = list(range(first.year, last.year + 1))
+        return years if order == "ASC" else years[::-1]
+
+    def dates(self, field_name: str, kind: str, order: str = "ASC"):
+        if kind != "year":
+            return super().dates(field_name, kind, order)
+        return [datetime.date(year, 1, 1) for year in self._years(field_name, order)]
+
+    def datetimes(self, field_name: str, kind: str, order: str = "ASC", tzinfo=None):
+        if kind != "year":
+            return super().datetimes(field_name, kind, order, tzinfo)
+        zone = tzinfo or timezone.get_current_timezone()
+        return [
+            datetime.datetime(year, 1, 1, tzinfo=zone) for year in self._years(field_name, order)
+        ]
 
 
 def tenant_queryset(path: str) -> type[TenantQuerySet]:

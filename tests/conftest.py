@@ -24,3 +24,13 @@ def scratch_db_factory(db):
 
     with contextlib.ExitStack() as stack:
         yield lambda: stack.enter_context(scratch_database())
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Filter choices and counts are cached for minutes: no test sees another's."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
