@@ -1,6 +1,9 @@
 from __future__ import annotations
 
+import uuid
+
 from django.contrib import admin
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from audit.models import AuditLog
@@ -21,7 +24,10 @@ class AuditLogAdmin(TenantScopedAdmin):
         "ip_address",
     )
     list_filter = ("action", "resource_type")
-    search_fields = ("action", "=resource_id", "=user_id")
+    search_fields = ("action",)
+    search_help_text = _(
+        "An action (or its beginning, e.g. “project.”) or the id of a user or a resource."
+    )
     ordering = ("-timestamp",)
     date_hierarchy = "timestamp"
     readonly_fields = (
@@ -36,6 +42,16 @@ class AuditLogAdmin(TenantScopedAdmin):
         "user_agent",
     )
     fields = readonly_fields
+
+    def get_search_results(self, request, queryset, search_term):
+        term = search_term.strip()
+        if not term:
+            return queryset, False
+        try:
+            value = uuid.UUID(term)
+        except ValueError:
+            return queryset.filter(action__startswith=term.lower()), False
+        return queryset.filter(Q(resource_id=value) | Q(user_id=value)), False
 
     def get_list_display(self, request):
         columns = list(self.list_display)

@@ -151,12 +151,6 @@ class ContentBlockAdmin(TenantScopedAdmin):
             '<a href="{}">{}</a>', url, _("%(count)d earlier version(s)") % {"count": count}
         )
 
-    def get_search_results(self, request, queryset, search_term):
-        term = search_term.strip()
-        if not term:
-            return queryset, False
-        return queryset.matching(term), False
-
     def save_model(self, request, obj, form, change):
         if not change:
             return super().save_model(request, obj, form, change)

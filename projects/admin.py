@@ -75,7 +75,11 @@ class ProjectAdmin(TenantScopedAdmin):
     creator_field = "created_by"
     list_display = ("name", "client", "status", "lot", "deadline", "created_at")
     list_filter = ("status", "project_type", "created_by")
-    search_fields = ("name", "client", "location")
+    # French full-text search (see ProjectQuerySet.matching).
+    search_fields = ("name", "client", "location", "lot")
+    search_help_text = _(
+        "Words of the name, client, location or lot; accents and plurals are ignored."
+    )
     ordering = ("-created_at",)
     date_hierarchy = "created_at"
     readonly_fields = ("status", "workflow_links", "created_at")

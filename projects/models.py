@@ -11,7 +11,8 @@ from django.utils.translation import gettext_lazy as _
 
 from config.db.enums import EnumField
 from config.db.fields import created_at, uuid_primary_key
-from tenants.managers import TenantQuerySet, tenant_queryset
+from projects.querysets import ProjectQuerySet
+from tenants.managers import tenant_queryset
 from tenants.models import TenantModel
 
 __all__ = [
@@ -99,7 +100,7 @@ class Project(TenantModel):
     metadata = models.JSONField(_("metadata"), default=dict, db_default={}, blank=True)
     created_at = created_at(null=True)
 
-    objects = TenantQuerySet.as_manager()
+    objects = ProjectQuerySet.as_manager()
 
     class Meta:
         db_table = "projects"

@@ -260,6 +260,15 @@ class TenantScopedAdmin(TenantScopedMixin, admin.ModelAdmin):
     def annotate_page(self, request, rows) -> None:
         """Hook: decorate the rows of the changelist page (one query, not one per row)."""
 
+    def get_search_results(self, request, queryset, search_term):
+        """Models whose queryset offers ``matching(text)`` (French full-text search
+        over an indexed document) use it instead of ``ILIKE '%…%'`` on each field,
+        which reads every row of the company."""
+        term = search_term.strip()
+        if term and hasattr(queryset, "matching"):
+            return queryset.matching(term), False
+        return super().get_search_results(request, queryset, search_term)
+
     # --- what a superuser sees in addition --------------------------------------
     def _has_company(self) -> bool:
         return any(f.name == "company" for f in self.model._meta.concrete_fields)

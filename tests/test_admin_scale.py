@@ -78,3 +78,41 @@ def test_the_date_hierarchy_years_come_from_two_index_lookups():
     html = response.content.decode()
     assert all(str(year) in html for year in (2021, 2022, 2023, 2024))
     assert not [q for q in queries.captured_queries if "DATE_TRUNC" in q["sql"].upper()]
+
+
+def test_project_search_is_french_full_text():
+    user = UserFactory()
+    ProjectFactory(
+        company=user.company, name="Réhabilitation du collège", client="Métropole de Lyon"
+    )
+    ProjectFactory(company=user.company, name="Piscine", client="Ville d'Évry")
+    url = reverse("admin:projects_project_changelist")
+    client = admin_client(user)
+
+    def names(term):
+        return [p.name for p in client.get(url, {"q": term}).context["cl"].result_list]
+
+    assert names("college rehabilitation") == ["Réhabilitation du collège"]
+    assert names("evry") == ["Piscine"]
+    assert names("metropole") == ["Réhabilitation du collège"]
+
+
+def test_audit_search_by_action_prefix_or_id():
+    from audit.models import AuditLog
+
+    admin = UserFactory(role="admin")
+    project = ProjectFactory(company=admin.company)
+    AuditLog.objects.create(
+        action="project.create", company_id=admin.company_id, resource_id=project.pk
+    )
+    AuditLog.objects.create(action="user.login", company_id=admin.company_id, user_id=admin.pk)
+    url = reverse("admin:audit_auditlog_changelist")
+    client = admin_client(admin)
+
+    def actions(term):
+        return sorted(e.action for e in client.get(url, {"q": term}).context["cl"].result_list)
+
+    assert actions("project.") == ["project.create"]
+    assert actions(str(project.pk)) == ["project.create"]
+    assert set(actions(str(admin.pk))) == {"user.login"}  # force_login writes one too
+    assert actions("nothing-like-this") == []
