@@ -150,30 +150,28 @@ def test_legacy_rows_go_to_the_migrated_company_when_other_companies_exist(legac
 
 
 def test_failed_migration_leaves_the_database_as_it_was(legacy_db):
-    """projects.0002 fails at one of its last operations (an index name already
-    taken): everything it did before, the status conversion included, is undone."""
+    """projects.0003 fails at its last operation (an index name already taken):
+    everything it did before — the status conversion, NOT NULL, the validated foreign
+    keys — is undone."""
     fill_legacy_database(legacy_db)
-    legacy_db.manage("migrate", "--fake-initial", "tenants", "0001")
+    legacy_db.manage("migrate", "--fake-initial", "tenants", "0002")
     legacy_db.execute("CREATE INDEX idx_projects_created_by ON memoires (filename)")
     before = row_snapshot(legacy_db)
 
-    result = legacy_db.manage("migrate", "--fake-initial", "projects", "0002", check=False)
+    result = legacy_db.manage("migrate", "projects", "0003", check=False)
 
     assert result.returncode != 0
     assert "idx_projects_created_by" in result.stderr
     assert legacy_db.execute(
-        "SELECT data_type FROM information_schema.columns "
-        "WHERE table_name = 'projects' AND column_name = 'status'"
-    ) == [("character varying",)]
+        "SELECT column_name, data_type, is_nullable FROM information_schema.columns "
+        "WHERE table_name = 'projects' AND column_name IN ('status', 'company_id') ORDER BY 1"
+    ) == [("company_id", "uuid", "YES"), ("status", "character varying", "YES")]
     assert legacy_db.execute(
-        "SELECT count(*) FROM information_schema.columns WHERE table_name = 'projects'"
-    ) == [(6,)]
-    assert legacy_db.execute(
-        "SELECT count(*) FROM pg_type WHERE typname = 'project_status_enum'"
+        "SELECT count(*) FROM pg_constraint WHERE conrelid = 'projects'::regclass AND contype = 'f'"
     ) == [(0,)]
     assert row_snapshot(legacy_db) == before
     assert legacy_db.execute(
-        "SELECT count(*) FROM django_migrations WHERE app = 'projects' AND name = '0002_multi_tenant'"
+        "SELECT count(*) FROM django_migrations WHERE app = 'projects' AND name = '0003_company_required'"
     ) == [(0,)]
 
 

@@ -1,11 +1,9 @@
 """The multi-tenant extension of projects and sections, and the tender workflow tables.
 
-``projects.status`` becomes ``project_status_enum``. The legacy application wrote
-'draft', 'generating', 'ready', 'partial' and 'failed'; each maps to the closest state
-of the new workflow (case and surrounding spaces ignored), and anything else, NULL
-included, becomes 'draft'. Where the stored string is not exactly its new label, the
-original is kept in ``metadata['legacy_status']`` so that the reverse migration
-restores it, unless the project's status was changed since.
+projects.company_id and created_by are added without their foreign keys, and the
+indexes on them are not built yet: tenants.0002 fills them for the legacy rows in one
+UPDATE, then projects.0003 converts the status, adds the constraints (NOT VALID, then
+validated) and builds the indexes — one pass over a big table instead of several.
 """
 
 import uuid
@@ -20,59 +18,7 @@ from django.db import migrations, models
 
 import config.db.enums
 from config.db.enums import CreateEnumType
-
-# Legacy status -> new state. Labels of the new workflow map to themselves.
-LEGACY_STATUS_MAP = {
-    "ready": "generated",  # every section generated, nothing reviewed yet
-    "partial": "generating",  # some sections still to generate
-    "failed": "draft",  # nothing usable was produced: start the workflow again
-}
-NEW_STATES = [
-    "draft",
-    "rc_analyzing",
-    "rc_analyzed",
-    "matching",
-    "matched",
-    "generating",
-    "generated",
-    "reviewing",
-    "completed",
-    "submitted",
-]
-
-
-def _mapped(expr: str) -> str:
-    """SQL CASE giving the new state (as text) of a legacy status expression."""
-    whens = {**{state: state for state in NEW_STATES}, **LEGACY_STATUS_MAP}
-    cases = " ".join(f"WHEN '{old}' THEN '{new}'" for old, new in whens.items())
-    return f"(CASE lower(btrim({expr})) {cases} ELSE 'draft' END)"
-
-
-STATUS_TO_ENUM = f"""
-UPDATE projects
-   SET metadata = metadata || jsonb_build_object('legacy_status', status)
- WHERE status IS NULL OR status <> {_mapped("status")};
-ALTER TABLE projects
-    ALTER COLUMN status DROP DEFAULT,
-    ALTER COLUMN status TYPE project_status_enum
-        USING {_mapped("status")}::project_status_enum,
-    ALTER COLUMN status SET DEFAULT 'draft',
-    ALTER COLUMN status SET NOT NULL;
-"""
-
-STATUS_FROM_ENUM = f"""
-ALTER TABLE projects
-    ALTER COLUMN status DROP NOT NULL,
-    ALTER COLUMN status DROP DEFAULT,
-    ALTER COLUMN status TYPE varchar(50)
-        USING CASE
-            WHEN metadata ? 'legacy_status'
-                 AND status::text = {_mapped("metadata->>'legacy_status'")}
-            THEN metadata->>'legacy_status'
-            ELSE status::text
-        END,
-    ALTER COLUMN status SET DEFAULT 'draft';
-"""
+from config.db.operations import AddFieldWithoutConstraint
 
 
 class Migration(migrations.Migration):
@@ -332,7 +278,7 @@ class Migration(migrations.Migration):
             name="client",
             field=models.CharField(blank=True, max_length=255, null=True, verbose_name="client"),
         ),
-        migrations.AddField(
+        AddFieldWithoutConstraint(
             model_name="project",
             name="company",
             field=models.ForeignKey(
@@ -343,7 +289,7 @@ class Migration(migrations.Migration):
                 verbose_name="company",
             ),
         ),
-        migrations.AddField(
+        AddFieldWithoutConstraint(
             model_name="project",
             name="created_by",
             field=models.ForeignKey(
@@ -441,50 +387,6 @@ class Migration(migrations.Migration):
                 size=None,
                 verbose_name="source blocks",
             ),
-        ),
-        # status: varchar(50) -> project_status_enum, keeping the legacy string.
-        migrations.SeparateDatabaseAndState(
-            database_operations=[migrations.RunSQL(STATUS_TO_ENUM, STATUS_FROM_ENUM)],
-            state_operations=[
-                migrations.AlterField(
-                    model_name="project",
-                    name="status",
-                    field=config.db.enums.EnumField(
-                        choices=[
-                            ("draft", "Draft"),
-                            ("rc_analyzing", "RC being analysed"),
-                            ("rc_analyzed", "RC analysed"),
-                            ("matching", "Matching content"),
-                            ("matched", "Content matched"),
-                            ("generating", "Generating"),
-                            ("generated", "Generated"),
-                            ("reviewing", "In review"),
-                            ("completed", "Completed"),
-                            ("submitted", "Submitted"),
-                        ],
-                        db_default="draft",
-                        default="draft",
-                        enum_type="project_status_enum",
-                        verbose_name="status",
-                    ),
-                ),
-            ],
-        ),
-        migrations.AddIndex(
-            model_name="project",
-            index=models.Index(
-                models.F("company"),
-                models.OrderBy(models.F("created_at"), descending=True),
-                name="idx_projects_company_id",
-            ),
-        ),
-        migrations.AddIndex(
-            model_name="project",
-            index=models.Index(fields=["company", "status"], name="idx_projects_company_status"),
-        ),
-        migrations.AddIndex(
-            model_name="project",
-            index=models.Index(fields=["created_by"], name="idx_projects_created_by"),
         ),
         migrations.AddIndex(
             model_name="section",

@@ -1,8 +1,13 @@
+"""The multi-tenant extension of memoires: the company and uploader columns (their
+foreign keys and indexes come in rag.0003, after tenants.0002 has filled them)."""
+
 import django.contrib.postgres.fields
 import django.contrib.postgres.indexes
 import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models
+
+from config.db.operations import AddFieldWithoutConstraint
 
 
 class Migration(migrations.Migration):
@@ -29,7 +34,7 @@ class Migration(migrations.Migration):
                 "verbose_name_plural": "memoirs",
             },
         ),
-        migrations.AddField(
+        AddFieldWithoutConstraint(
             model_name="memoire",
             name="company",
             field=models.ForeignKey(
@@ -65,7 +70,7 @@ class Migration(migrations.Migration):
                 verbose_name="techniques used",
             ),
         ),
-        migrations.AddField(
+        AddFieldWithoutConstraint(
             model_name="memoire",
             name="uploaded_by",
             field=models.ForeignKey(
@@ -78,14 +83,6 @@ class Migration(migrations.Migration):
                 to=settings.AUTH_USER_MODEL,
                 verbose_name="uploaded by",
             ),
-        ),
-        migrations.AddIndex(
-            model_name="memoire",
-            index=models.Index(fields=["company"], name="idx_memoires_company_id"),
-        ),
-        migrations.AddIndex(
-            model_name="memoire",
-            index=models.Index(fields=["uploaded_by"], name="idx_memoires_uploaded_by"),
         ),
         migrations.AddIndex(
             model_name="memoire",

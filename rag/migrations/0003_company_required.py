@@ -1,8 +1,11 @@
 """memoires.company_id becomes NOT NULL once tenants.0002 has given every legacy row
-its company."""
+its company; then the foreign keys (NOT VALID, validated) and the indexes."""
 
-import django.db.models.deletion
 from django.db import migrations, models
+
+from config.db.operations import AddForeignKeyConstraint, set_not_null_sql
+
+COMPANY_NOT_NULL, COMPANY_NULLABLE = set_not_null_sql("memoires", "company_id")
 
 
 class Migration(migrations.Migration):
@@ -12,26 +15,29 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        # Plain SQL: Django's AlterField would also drop and re-create the foreign key,
-        # a second full scan of the table for nothing.
         migrations.SeparateDatabaseAndState(
-            database_operations=[
-                migrations.RunSQL(
-                    "ALTER TABLE memoires ALTER COLUMN company_id SET NOT NULL;",
-                    "ALTER TABLE memoires ALTER COLUMN company_id DROP NOT NULL;",
-                ),
-            ],
+            database_operations=[migrations.RunSQL(COMPANY_NOT_NULL, COMPANY_NULLABLE)],
             state_operations=[
                 migrations.AlterField(
                     model_name="memoire",
                     name="company",
                     field=models.ForeignKey(
                         db_index=False,
-                        on_delete=django.db.models.deletion.CASCADE,
+                        on_delete=models.deletion.CASCADE,
                         to="tenants.company",
                         verbose_name="company",
                     ),
                 ),
             ],
+        ),
+        AddForeignKeyConstraint(model_name="memoire", name="company"),
+        AddForeignKeyConstraint(model_name="memoire", name="uploaded_by"),
+        migrations.AddIndex(
+            model_name="memoire",
+            index=models.Index(fields=["company"], name="idx_memoires_company_id"),
+        ),
+        migrations.AddIndex(
+            model_name="memoire",
+            index=models.Index(fields=["uploaded_by"], name="idx_memoires_uploaded_by"),
         ),
     ]

@@ -3,11 +3,17 @@
 Rows of the legacy application have no company. They go to the company
 'Enpyco (Migrated Data)' and its system user, created here only when legacy rows
 exist. The system user is inactive and has an unusable password, so it can never log
-in. Set-based: two UPDATEs, whatever the number of rows. After this, company_id
-becomes NOT NULL (projects.0003, rag.0003).
+in. Set-based: one UPDATE per table, whatever the number of rows; the projects'
+UPDATE also keeps each legacy status that is not exactly its new label in
+``metadata['legacy_status']``, so that projects.0003 converts the column to the enum
+and the way back restores the original. After this, company_id becomes NOT NULL
+(projects.0003, rag.0003).
 """
 
 from django.db import migrations
+from django.db.models.expressions import RawSQL
+
+from projects.migrations._legacy_status import METADATA_WITH_LEGACY_STATUS
 
 MIGRATED_COMPANY = "Enpyco (Migrated Data)"
 SYSTEM_USER_EMAIL = "system+migrated-data@enpyco.invalid"
@@ -42,7 +48,11 @@ def adopt_legacy_rows(apps, schema_editor):
             is_staff=False,
             is_superuser=False,
         )
-    orphan_projects.update(company=company, created_by=user)
+    orphan_projects.update(
+        company=company,
+        created_by=user,
+        metadata=RawSQL(METADATA_WITH_LEGACY_STATUS, []),
+    )
     orphan_memoires.update(company=company, uploaded_by=user)
 
 

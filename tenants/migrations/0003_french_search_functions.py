@@ -12,11 +12,16 @@ from django.db import migrations
 FUNCTIONS = r"""
 CREATE FUNCTION enpyco_unaccent(text) RETURNS text
 LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
-    SELECT translate(
-        replace(replace(replace(replace($1, 'œ', 'oe'), 'Œ', 'OE'), 'æ', 'ae'), 'Æ', 'AE'),
-        'àâäáãåçéèêëíìîïñóòôöõúùûüýÿÀÂÄÁÃÅÇÉÈÊËÍÌÎÏÑÓÒÔÖÕÚÙÛÜÝŸ’',
-        'aaaaaaceeeeiiiinooooouuuuyyAAAAAACEEEEIIIINOOOOOUUUUYY'''
-    )
+    SELECT CASE
+        -- Plain ASCII (as many bytes as characters) has nothing to fold: skip the
+        -- multibyte translate(), the costly part when an index is built.
+        WHEN octet_length($1) = char_length($1) THEN $1
+        ELSE translate(
+            replace(replace(replace(replace($1, 'œ', 'oe'), 'Œ', 'OE'), 'æ', 'ae'), 'Æ', 'AE'),
+            'àâäáãåçéèêëíìîïñóòôöõúùûüýÿÀÂÄÁÃÅÇÉÈÊËÍÌÎÏÑÓÒÔÖÕÚÙÛÜÝŸ’',
+            'aaaaaaceeeeiiiinooooouuuuyyAAAAAACEEEEIIIINOOOOOUUUUYY'''
+        )
+    END
 $$;
 
 CREATE FUNCTION enpyco_fts(text) RETURNS tsvector
