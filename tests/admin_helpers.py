@@ -30,7 +30,10 @@ def admin_client(user=None) -> Client:
     return client
 
 
-class _FormParser(HTMLParser):
+class FormParser(HTMLParser):
+    """The fields of one form (``form_id``, or the first form) in document order, as a
+    browser would submit them; inline empty-form rows (``__prefix__``) included."""
+
     _IGNORED_INPUTS = {"submit", "button", "image", "reset", "file"}
 
     def __init__(self, form_id: str | None):
@@ -38,19 +41,15 @@ class _FormParser(HTMLParser):
         self.form_id = form_id
         self.inside = False
         self.found = False
-        self.data: dict[str, list[str]] = {}
+        self.fields: list[tuple[str, str]] = []
         self._textarea: tuple[str, list[str]] | None = None
         self._select: dict | None = None
         self._option: dict | None = None
 
-    def _add(self, name: str, value: str) -> None:
-        if "__prefix__" not in name:  # the empty form template of an inline
-            self.data.setdefault(name, []).append(value)
-
     def handle_starttag(self, tag, attrs):
         attrs = dict(attrs)
-        if tag == "form" and not self.found:
-            if self.form_id is None or attrs.get("id") == self.form_id:
+        if tag == "form":
+            if not self.found and (self.form_id is None or attrs.get("id") == self.form_id):
                 self.inside = self.found = True
             return
         if not self.inside:
@@ -62,9 +61,9 @@ class _FormParser(HTMLParser):
                 return
             if kind in ("checkbox", "radio"):
                 if "checked" in attrs:
-                    self._add(name, attrs.get("value") or "on")
+                    self.fields.append((name, attrs.get("value") or "on"))
                 return
-            self._add(name, attrs.get("value") or "")
+            self.fields.append((name, attrs.get("value") or ""))
         elif tag == "textarea" and name:
             self._textarea = (name, [])
         elif tag == "select" and name:
@@ -90,28 +89,39 @@ class _FormParser(HTMLParser):
             name, parts = self._textarea
             text = "".join(parts)
             # Browsers drop the newline that follows <textarea>.
-            self._add(name, text[1:] if text.startswith("\n") else text)
+            self.fields.append((name, text[1:] if text.startswith("\n") else text))
             self._textarea = None
         elif tag == "option":
             self._option = None
         elif tag == "select" and self._select is not None:
             options = self._select["options"]
-            chosen = [o for o in options if o["selected"]]
-            if not chosen and options and not self._select["multiple"]:
-                chosen = options[:1]
-            for option in chosen:
-                value = option["value"] if option["value"] is not None else option["text"]
-                self._add(self._select["name"], value)
+            values = [o["value"] if o["value"] is not None else o["text"] for o in options]
+            chosen = [v for o, v in zip(options, values, strict=True) if o["selected"]]
+            non_empty = [v for v in values if v]
+            if "__prefix__" in self._select["name"] and not any(chosen) and non_empty:
+                chosen = non_empty[:1]  # an inline's empty row: its first real choice
+            elif not chosen and not self._select["multiple"]:
+                chosen = values[:1] or [""]  # what a browser sends
+            self.fields.extend((self._select["name"], v) for v in chosen)
             self._select = None
+
+
+def parse_form(html: str, form_id: str | None = None) -> FormParser:
+    parser = FormParser(form_id)
+    parser.feed(html)
+    return parser
 
 
 def form_data(response, form_id: str | None = None) -> dict[str, str | list[str]]:
     """The values a browser would POST from the form ``form_id`` (or the first form)
     of ``response``: one string per field, a list where a name repeats."""
-    parser = _FormParser(form_id)
-    parser.feed(response.content.decode())
+    parser = parse_form(response.content.decode(), form_id)
     assert parser.found, f"no form {form_id!r} in the page"
-    return {k: v[0] if len(v) == 1 else v for k, v in parser.data.items()}
+    data: dict[str, list[str]] = {}
+    for name, value in parser.fields:
+        if "__prefix__" not in name:  # the empty form template of an inline
+            data.setdefault(name, []).append(value)
+    return {k: v[0] if len(v) == 1 else v for k, v in data.items()}
 
 
 def change_form(client, obj, **extra):

@@ -16,7 +16,6 @@ from __future__ import annotations
 import re
 import uuid
 from dataclasses import dataclass, field
-from html.parser import HTMLParser
 
 import pytest
 from django.conf import settings
@@ -28,6 +27,7 @@ from django.test import Client, RequestFactory
 
 from tenants.managers import TenantQuerySet
 from tenants.models import Company, Role, User
+from tests.admin_helpers import parse_form
 from tests.factories import ALL_FACTORIES, CompanyFactory, SuperuserFactory, UserFactory
 
 MARKER = "Zorglub"
@@ -295,79 +295,9 @@ def random_id() -> str:
 # --- reading a form the way a browser submits it ------------------------------------------
 
 
-class _FormParser(HTMLParser):
-    _SKIPPED = {"submit", "button", "image", "reset", "file"}
-
-    def __init__(self, form_id: str):
-        super().__init__(convert_charrefs=True)
-        self.form_id = form_id
-        self.inside = False
-        self.fields: list[tuple[str, str]] = []
-        self._textarea = None
-        self._select = None
-        self._option = None
-
-    def handle_starttag(self, tag, attrs):
-        attrs = dict(attrs)
-        if tag == "form":
-            self.inside = attrs.get("id") == self.form_id
-            return
-        if not self.inside:
-            return
-        name = attrs.get("name")
-        if tag == "input" and name:
-            kind = (attrs.get("type") or "text").lower()
-            if kind in self._SKIPPED:
-                return
-            if kind in ("checkbox", "radio"):
-                if "checked" in attrs:
-                    self.fields.append((name, attrs.get("value") or "on"))
-                return
-            self.fields.append((name, attrs.get("value") or ""))
-        elif tag == "textarea" and name:
-            self._textarea = (name, [])
-        elif tag == "select" and name:
-            self._select = {"name": name, "multiple": "multiple" in attrs, "options": []}
-        elif tag == "option" and self._select is not None:
-            self._option = {
-                "value": attrs.get("value"),
-                "selected": "selected" in attrs,
-                "text": "",
-            }
-            self._select["options"].append(self._option)
-
-    def handle_data(self, data):
-        if self._textarea is not None:
-            self._textarea[1].append(data)
-        elif self._option is not None:
-            self._option["text"] += data
-
-    def handle_endtag(self, tag):
-        if tag == "form":
-            self.inside = False
-        elif tag == "textarea" and self._textarea is not None:
-            text = "".join(self._textarea[1])
-            self.fields.append((self._textarea[0], text[1:] if text.startswith("\n") else text))
-            self._textarea = None
-        elif tag == "option":
-            self._option = None
-        elif tag == "select" and self._select is not None:
-            options = self._select["options"]
-            values = [o["value"] if o["value"] is not None else o["text"] for o in options]
-            chosen = [v for o, v in zip(options, values, strict=True) if o["selected"]]
-            non_empty = [v for v in values if v]
-            if "__prefix__" in self._select["name"] and not any(chosen) and non_empty:
-                chosen = non_empty[:1]  # an inline's empty row: its first real choice
-            elif not chosen and not self._select["multiple"]:
-                chosen = values[:1] or [""]  # what a browser sends
-            self.fields.extend((self._select["name"], v) for v in chosen)
-            self._select = None
-
-
 def form_data(html: str, form_id: str) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
     """``(data, templates)``: what the form submits, and its inlines' empty-form rows."""
-    parser = _FormParser(form_id)
-    parser.feed(html)
+    parser = parse_form(html, form_id)
     data: dict[str, list[str]] = {}
     templates: dict[str, list[str]] = {}
     for name, value in parser.fields:

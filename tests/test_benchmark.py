@@ -1,0 +1,86 @@
+"""``manage.py benchmark --quick`` runs end to end (no timing is asserted)."""
+
+import re
+
+import pytest
+
+from tenants.benchmarks.sizes import Sizes, uid
+from tenants.benchmarks.stats import percentile, plan_facts
+
+
+def test_benchmark_quick_runs_every_part_and_cleans_up(scratch_db):
+    result = scratch_db.manage("benchmark", "--quick")
+    out = result.stdout
+    for heading in (
+        "## 1. Queries through the ORM",
+        "## 2. Admin changelists",
+        "## 3. Company-scoped semantic search",
+        "## 4. Forward migration of a legacy database",
+        "## Targets missed",
+    ):
+        assert heading in out
+    assert re.search(r"^\| query \| company \| median ms \| p95 ms \|", out, re.M)
+    assert re.search(r"^\|---\|", out, re.M)
+    assert "idx_projects_company" in out  # the plans name the indexes they use
+    assert "vector_candidates (semantic)" in out
+    assert "projects/s" in out and "Machine: " in out and "PostgreSQL" in out
+
+    # The scratch database is gone.
+    name = re.search(r"Dropped database (benchmark_[0-9a-f]+)\.", result.stderr).group(1)
+    assert scratch_db.execute("SELECT count(*) FROM pg_database WHERE datname = %s", [name]) == [
+        (0,)
+    ]
+
+
+def test_benchmark_refuses_unknown_parts(scratch_db):
+    result = scratch_db.manage("benchmark", "--quick", "--only", "everything", check=False)
+    assert result.returncode == 1
+    assert "--only takes parts among" in result.stderr
+
+
+def test_measure_mode_refuses_a_database_it_did_not_build(scratch_db):
+    result = scratch_db.manage("benchmark", "--measure", "queries", check=False)
+    assert result.returncode == 1
+    assert "only on a database built by" in result.stderr
+
+
+def test_sizes_and_ids_match_the_generator():
+    full = Sizes.for_scale(1)
+    assert (full.companies, full.projects, full.audit, full.big_rows, full.chunks) == (
+        1_000,
+        1_000_000,
+        5_000_000,
+        100_000,
+        100_000,
+    )
+    assert full.big_count(full.projects) == 100_000
+    assert full.big_count(full.audit) == 100_000
+    shares = full.chunk_shares()
+    assert len(shares) == 10 and sum(shares.values()) == 100_000
+    assert sorted(shares.values())[-1] == 50_000 and sorted(shares.values())[0] == 1_000
+    # md5('company:1:0')::uuid in SQL.
+    assert str(uid("company", 1)) == "c97a33e4-bcf7-f36e-db4a-4aaf5ad2d648"
+
+
+@pytest.mark.parametrize(("q", "expected"), [(50, 3), (95, 5), (100, 5)])
+def test_percentile_is_nearest_rank(q, expected):
+    assert percentile([5, 1, 4, 2, 3], q) == expected
+
+
+def test_plan_facts_collects_indexes_and_sequential_scans():
+    plan = [
+        {
+            "Plan": {
+                "Node Type": "Limit",
+                "Plans": [
+                    {"Node Type": "Index Scan", "Index Name": "idx_a"},
+                    {"Node Type": "Seq Scan", "Relation Name": "t"},
+                ],
+            },
+            "Planning Time": 0.1,
+            "Execution Time": 0.2,
+        }
+    ]
+    facts = plan_facts(plan)
+    assert facts["indexes"] == ["idx_a"] and facts["seq_scans"] == ["t"]
+    assert facts["execution_ms"] == 0.2 and facts["planning_ms"] == 0.1
