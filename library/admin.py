@@ -1,14 +1,12 @@
 from __future__ import annotations
 
 import datetime
-import mimetypes
 
 from django.contrib import admin, messages
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
-from django.core.files.storage import default_storage
 from django.db import connection
-from django.http import FileResponse, Http404, HttpResponseNotAllowed, HttpResponseRedirect
+from django.http import HttpResponseNotAllowed, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -234,6 +232,8 @@ class ContentBlockAdmin(TenantScopedAdmin):
 class StoredFileAdmin(TenantScopedAdmin):
     form = StoredFileForm
     creator_field = "uploaded_by"
+    download_path_field = "storage_url"
+    download_type_field = "file_type"
     list_display = ("filename", "file_type", "size", "uploaded_at", "uploaded_by")
     list_filter = ("uploaded_by",)
     search_fields = ("filename",)
@@ -279,33 +279,6 @@ class StoredFileAdmin(TenantScopedAdmin):
         obj.pk = stored.pk
         obj._state.adding = False
         obj.refresh_from_db()
-
-    def get_urls(self):
-        return [
-            path(
-                "<path:object_id>/download/",
-                self.admin_site.admin_view(self.download_view),
-                name="library_storedfile_download",
-            ),
-            *super().get_urls(),
-        ]
-
-    def download_view(self, request, object_id):
-        stored = self.get_object(request, object_id)
-        if stored is None or not self.has_view_permission(request, stored):
-            raise Http404
-        try:
-            handle = default_storage.open(stored.storage_url, "rb")
-        except (FileNotFoundError, OSError) as exc:
-            raise Http404 from exc
-        content_type = (
-            stored.file_type
-            or mimetypes.guess_type(stored.filename)[0]
-            or "application/octet-stream"
-        )
-        return FileResponse(
-            handle, as_attachment=True, filename=stored.filename, content_type=content_type
-        )
 
 
 @admin.register(BlockFile)

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import functools
-import mimetypes
 from pathlib import PurePath
 
 from django.contrib import admin, messages
@@ -9,7 +8,6 @@ from django.core.exceptions import PermissionDenied
 from django.core.files.storage import default_storage
 from django.db import transaction
 from django.forms.models import BaseInlineFormSet
-from django.http import FileResponse, Http404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import formats
@@ -71,6 +69,7 @@ class DocumentChunkInline(TenantScopedInline, admin.TabularInline):
 class MemoireAdmin(TenantScopedAdmin):
     form = MemoireForm
     creator_field = "uploaded_by"
+    download_path_field = "storage_path"
     list_display = (
         "filename",
         "client",
@@ -176,26 +175,8 @@ class MemoireAdmin(TenantScopedAdmin):
             path(
                 "search/", self.admin_site.admin_view(self.search_view), name="rag_memoire_search"
             ),
-            path(
-                "<path:object_id>/download/",
-                self.admin_site.admin_view(self.download_view),
-                name="rag_memoire_download",
-            ),
             *super().get_urls(),
         ]
-
-    def download_view(self, request, object_id):
-        memoire = self.get_object(request, object_id)
-        if memoire is None or not self.has_view_permission(request, memoire):
-            raise Http404
-        try:
-            handle = default_storage.open(memoire.storage_path, "rb")
-        except (FileNotFoundError, OSError) as exc:
-            raise Http404 from exc
-        content_type = mimetypes.guess_type(memoire.filename)[0] or "application/octet-stream"
-        return FileResponse(
-            handle, as_attachment=True, filename=memoire.filename, content_type=content_type
-        )
 
     def search_view(self, request):
         if not self.has_view_permission(request):

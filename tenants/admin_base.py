@@ -19,6 +19,7 @@ the audit trail (see ``audit.services``).
 
 from __future__ import annotations
 
+import mimetypes
 from typing import Any
 
 from django.contrib import admin
@@ -27,9 +28,11 @@ from django.contrib.admin.views.main import ChangeList
 from django.contrib.admin.widgets import ForeignKeyRawIdWidget
 from django.core.cache import cache
 from django.core.exceptions import ImproperlyConfigured
+from django.core.files.storage import default_storage
 from django.core.paginator import Paginator
 from django.db import models
-from django.urls import NoReverseMatch, reverse
+from django.http import FileResponse, Http404
+from django.urls import NoReverseMatch, path, reverse
 from django.utils.functional import cached_property
 from django.utils.text import Truncator
 
@@ -253,6 +256,39 @@ class TenantScopedAdmin(TenantScopedMixin, admin.ModelAdmin):
     show_full_result_count = False
 
     paginator = CappedCountPaginator
+
+    #: A field holding a path in the storage makes the admin serve that file at
+    #: ``<id>/download/``, to whoever may view the object and only to them: files
+    #: have no public URL.
+    download_path_field: str | None = None
+    download_name_field = "filename"
+    download_type_field: str | None = None
+
+    def get_urls(self):
+        urls = super().get_urls()
+        if self.download_path_field:
+            name = f"{self.opts.app_label}_{self.opts.model_name}_download"
+            view = self.admin_site.admin_view(self.download_view)
+            urls = [path("<path:object_id>/download/", view, name=name), *urls]
+        return urls
+
+    def download_view(self, request, object_id):
+        obj = self.get_object(request, object_id)
+        if obj is None or not self.has_view_permission(request, obj):
+            raise Http404
+        try:
+            handle = default_storage.open(getattr(obj, self.download_path_field), "rb")
+        except (FileNotFoundError, OSError) as exc:
+            raise Http404 from exc
+        filename = getattr(obj, self.download_name_field)
+        content_type = (
+            (getattr(obj, self.download_type_field) if self.download_type_field else None)
+            or mimetypes.guess_type(filename)[0]
+            or "application/octet-stream"
+        )
+        return FileResponse(
+            handle, as_attachment=True, filename=filename, content_type=content_type
+        )
 
     def get_changelist(self, request, **kwargs):
         return PageAnnotatingChangeList

@@ -36,10 +36,11 @@ def pages(company: int, later: int) -> list[tuple[str, str, str]]:
         ("projects", "search + filter", "?q=lyon&status__exact=draft"),
         ("audit log", "page 1", ""),
         ("audit log", f"page {later}", f"?p={later}"),
-        ("audit log", "search «transition»", "?q=transition"),
+        ("audit log", "search «project.» (action prefix)", "?q=project."),
+        ("audit log", "search «transition» (no match)", "?q=transition"),
         ("audit log", "search a user id", f"?q={user}"),
         ("audit log", "filter action = project.update", "?action=project.update"),
-        ("audit log", "search + filter", "?q=transition&action=project.transition"),
+        ("audit log", "search + filter", "?q=project.&action=project.transition"),
     ]
 
 

@@ -87,8 +87,8 @@ def render(results: dict) -> str:
         ]
     if results.get("proposals"):
         out += [
-            "**Measured with the proposed changes** (`--proposals`: prototypes in "
-            "`tenants/benchmarks/proposals.py`, not the application as it is):",
+            "**Measured with the proposed indexes** (`--proposals`: created in the scratch "
+            "database for this run, see `tenants/benchmarks/proposals.py`):",
             "",
             *(f"- {line}" for line in results["proposals"]),
             "",

@@ -89,8 +89,8 @@ class Command(BaseCommand):
         parser.add_argument(
             "--proposals",
             action="store_true",
-            help="Measure with the changes the report proposes (prototypes from "
-            "tenants.benchmarks.proposals; proposed indexes created for the run, then dropped).",
+            help="Measure with the indexes the report proposes "
+            "(tenants.benchmarks.proposals: created for the run, dropped after it).",
         )
         # Internal: the measuring subprocess.
         parser.add_argument("--measure", help=argparse.SUPPRESS)
@@ -155,8 +155,9 @@ class Command(BaseCommand):
             self.log(f"Scratch database {name}: migrating…")
         try:
             builder = Builder(conninfo, name, sizes, self.log)
+            # A reused database gets the migrations written since it was built.
+            self._migrate(name)
             if created:
-                self._migrate(name)
                 builder.prepare()
                 builder.set_meta("sizes", sizes.as_dict())
             meta = builder.meta()
@@ -211,12 +212,13 @@ class Command(BaseCommand):
         finally:
             connections[alias].close()
             del connections.settings[alias]
+            del connections[alias]  # else a second call would reuse the old wrapper
 
     def _proposed_indexes(self, builder: Builder, *, create: bool) -> None:
         from tenants.benchmarks.proposals import PROPOSED_INDEXES
 
         with builder.connect() as conn:
-            for index, definition in PROPOSED_INDEXES:
+            for index, definition, _where in PROPOSED_INDEXES:
                 conn.execute(f"DROP INDEX IF EXISTS {index}")
                 if create:
                     started = time.perf_counter()
@@ -265,9 +267,9 @@ class Command(BaseCommand):
             sizes = Sizes(**(json.loads(value) if isinstance(value, str) else value))
         measured: dict = {}
         if proposals:
-            from tenants.benchmarks.proposals import apply_admin_proposals
+            from tenants.benchmarks.proposals import descriptions
 
-            measured["proposals"] = apply_admin_proposals()
+            measured["proposals"] = descriptions()
         if "queries" in parts:
             from tenants.benchmarks.queries import measure_queries
 
