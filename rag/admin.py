@@ -16,6 +16,7 @@ from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from audit import services as audit
 from rag.embeddings import EmbeddingError, get_backend
 from rag.forms import MemoireForm, PassageSearchForm
 from rag.indexing import IndexingError, index_memoire, memoir_storage_path, stale_chunk_count
@@ -116,6 +117,7 @@ class MemoireAdmin(TenantScopedAdmin):
         try:
             result = index_memoire(memoire)
         except (IndexingError, EmbeddingError) as exc:
+            audit.record_object("index", memoire, request=request, extra={"error": str(exc)})
             self.message_user(
                 request,
                 _("“%(memoire)s” could not be indexed: %(error)s")
@@ -123,6 +125,16 @@ class MemoireAdmin(TenantScopedAdmin):
                 messages.ERROR,
             )
             return
+        audit.record_object(
+            "index",
+            memoire,
+            request=request,
+            extra={
+                "chunks": result.chunks,
+                "model": result.model,
+                "seconds": round(result.seconds, 2),
+            },
+        )
         self.message_user(
             request,
             ngettext(

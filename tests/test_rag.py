@@ -491,3 +491,25 @@ def test_local_model_captures_meaning_in_french():
     similarity = [sum(q * x for q, x in zip(query, v, strict=True)) for v in (ppsps, planning)]
     assert len(query) == 384
     assert similarity[0] > similarity[1] + 0.1
+
+
+@pytest.mark.django_db
+def test_indexing_from_the_admin_is_audited(client, member, django_capture_on_commit_callbacks):
+    from audit.models import AuditLog
+
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(
+            reverse("admin:rag_memoire_add"),
+            {
+                "document": ContentFile(make_pdf([["SÉCURITÉ", PPSPS]]), name="m.pdf"),
+                "metadata": "{}",
+            },
+        )
+    memoire = Memoire.objects.get()
+    entry = AuditLog.objects.get(action="memoire.index")
+    assert (entry.resource_id, entry.company_id, entry.user_id) == (
+        memoire.pk,
+        member.company_id,
+        member.pk,
+    )
+    assert entry.details["chunks"] == 1 and entry.details["model"] == "test-hashing-64"
