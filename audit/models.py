@@ -45,6 +45,14 @@ class AuditLog(models.Model):
             models.Index(
                 "company_id", models.F("timestamp").desc(), name="idx_audit_log_company_id"
             ),
+            # The admin's action filter and prefix search ("project.") within a company.
+            models.Index(
+                fields=["company_id", "action", "-timestamp"],
+                opclasses=["uuid_ops", "varchar_pattern_ops", "timestamptz_ops"],
+                name="idx_audit_log_company_action",
+            ),
+            # Search by id: the entries about one object, whatever its type.
+            models.Index(fields=["resource_id"], name="idx_audit_log_resource_id"),
         ]
 
     def __str__(self) -> str:

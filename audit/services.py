@@ -56,6 +56,8 @@ def snapshot(obj: models.Model) -> dict[str, Any]:
     writing, as ``diff`` and ``redact`` do)."""
     values = {}
     for field in obj._meta.concrete_fields:
+        if getattr(field, "generated", False):
+            continue  # computed by the database from the other fields
         value = getattr(obj, field.attname)
         if isinstance(value, models.expressions.BaseExpression | models.Field):
             continue  # a database default not fetched yet

@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GinIndex
+from django.contrib.postgres.search import SearchVectorField
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
@@ -11,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from config.db.enums import EnumField
 from config.db.fields import created_at, uuid_primary_key
-from library.querysets import ContentBlockQuerySet
+from library.querysets import BlockDocument, ContentBlockQuerySet
 from tenants.managers import TenantQuerySet, tenant_queryset
 from tenants.models import TenantModel
 
@@ -72,6 +73,14 @@ class ContentBlock(TenantModel):
     )
     created_at = created_at()
     updated_at = models.DateTimeField(_("updated at"), auto_now=True, db_default=Now())
+    # The weighted French document (title A, tags B, content C), stored: searching
+    # reads it instead of recomputing it for every row the index cannot decide.
+    search_document = models.GeneratedField(
+        expression=BlockDocument(),
+        output_field=SearchVectorField(),
+        db_persist=True,
+        verbose_name=_("search document"),
+    )
 
     objects = ContentBlockQuerySet.as_manager()
 
@@ -82,7 +91,13 @@ class ContentBlock(TenantModel):
         ordering = ["-updated_at"]
         indexes = [
             models.Index(fields=["company", "type"], name="idx_content_blocks_company_type"),
+            # A company's blocks newest first: the admin's list, and tag filters, which
+            # walk it and stop at the page instead of sorting every tagged row.
+            models.Index(
+                "company", models.F("updated_at").desc(), name="idx_content_blocks_company_updated"
+            ),
             GinIndex(fields=["tags"], name="idx_content_blocks_tags"),
+            GinIndex(fields=["search_document"], name="idx_content_blocks_fts"),
             GinIndex(fields=["metadata"], name="idx_content_blocks_metadata"),
             models.Index(fields=["created_by"], name="idx_content_blocks_created_by"),
         ]

@@ -31,14 +31,14 @@ class BlockDocument(Func):
 class ContentBlockQuerySet(TenantQuerySet):
     def matching(self, text: str) -> ContentBlockQuerySet:
         """Blocks matching ``text`` in French (accents and plurals folded), through the
-        GIN index on the weighted document; the order is left to the caller."""
-        return self.alias(document=BlockDocument()).filter(document=FrenchQuery(text))
+        GIN index on the stored document; the order is left to the caller."""
+        return self.filter(search_document=FrenchQuery(text))
 
     def search(self, text: str) -> ContentBlockQuerySet:
         """``matching(text)``, best first."""
         return (
             self.matching(text)
-            .annotate(search_rank=SearchRank(BlockDocument(), FrenchQuery(text)))
+            .annotate(search_rank=SearchRank(F("search_document"), FrenchQuery(text)))
             .order_by("-search_rank", "-updated_at")
         )
 

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection, transaction
-from django.db.models import F, FloatField, Func
+from django.db.models import FloatField, Func
 from pgvector.django import CosineDistance
 
 from config.db.search import FrenchDocument, FrenchQuery
@@ -171,17 +171,23 @@ def vector_candidates(
     return rows, "index"
 
 
+#: Full-text matches ranked per query. Ranking recomputes each match's document, so
+#: a common word in a big company's memoirs would rank tens of thousands of chunks;
+#: the fusion only needs the best few dozen.
+TEXT_MATCHES_RANKED = 500
+
+
 def text_candidates(company_id, query: str, n: int, memoire_ids=None) -> list[tuple]:
     """``[(chunk_id, rank)]`` by French full-text rank."""
-    qs = DocumentChunk.objects.filter(memoire__company_id=company_id)
+    matches = DocumentChunk.objects.filter(memoire__company_id=company_id)
     if memoire_ids:
-        qs = qs.filter(memoire_id__in=memoire_ids)
-    qs = (
-        qs.alias(document=FrenchDocument("content"))
-        .filter(document=FrenchQuery(query))
+        matches = matches.filter(memoire_id__in=memoire_ids)
+    matches = matches.alias(document=FrenchDocument("content")).filter(document=FrenchQuery(query))
+    ranked = (
+        DocumentChunk.objects.filter(pk__in=matches.values("pk")[:TEXT_MATCHES_RANKED])
         .annotate(
             rank=Func(
-                F("document"),
+                FrenchDocument("content"),
                 FrenchQuery(query),
                 function="ts_rank_cd",
                 output_field=FloatField(),
@@ -190,7 +196,7 @@ def text_candidates(company_id, query: str, n: int, memoire_ids=None) -> list[tu
         .order_by("-rank")
         .values_list("pk", "rank")[:n]
     )
-    return list(qs)
+    return list(ranked)
 
 
 def search_passages(

@@ -45,6 +45,7 @@ class Command(BaseCommand):
             self._run(alias, projects)
         finally:
             connections[alias].close()
+            del connections[alias]  # the cached wrapper, or a second call reuses it
             del connections.settings[alias]
             if keep:
                 self.stdout.write(f"Kept database {name}.")
