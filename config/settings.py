@@ -82,6 +82,18 @@ else:
             "EMBEDDED_PGDATA": str(env.path("EMBEDDED_PGDATA", default=BASE_DIR / ".pgdata")),
         }
     }
+# Sorts and bitmaps of a company's rows (searches, filters) stay in memory up to this
+# size per operation; PostgreSQL's default (4MB) makes a big company's search lossy.
+DATABASES["default"].setdefault("OPTIONS", {})
+DATABASES["default"]["OPTIONS"]["options"] = " ".join(
+    filter(
+        None,
+        [
+            DATABASES["default"]["OPTIONS"].get("options"),
+            f"-c work_mem={env('DB_WORK_MEM', default='16MB')}",
+        ],
+    )
+)
 # Separate test database names let several test runs share one server.
 if env("TEST_DATABASE_NAME", default=""):
     DATABASES["default"]["TEST"] = {"NAME": env("TEST_DATABASE_NAME")}
