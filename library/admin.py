@@ -153,14 +153,17 @@ class ContentBlockAdmin(TenantScopedAdmin):
         if not change:
             return super().save_model(request, obj, form, change)
         previous = ContentBlock.objects.get(pk=obj.pk)  # locked by the form's clean()
-        obj.version = getattr(form, "locked_version", previous.version) + 1
+        current = getattr(form, "locked_version", previous.version)
+        # A save that changes nothing keeps its version: no gap in the history, and no
+        # colleague's open form made stale for nothing.
+        obj.version = current + 1 if versioning.has_changes(obj, previous) else current
         super().save_model(request, obj, form, change)
         versioning.keep_previous_version(obj, previous, user=request.user)
 
     # --- deletion refused while the block is used --------------------------------------
     def get_deleted_objects(self, objs, request):
         deleted, model_count, perms_needed, protected = super().get_deleted_objects(objs, request)
-        references = references_to_blocks([o.pk for o in objs])
+        references = references_to_blocks(objs)
         for obj in objs:
             for ref in references.get(obj.pk, []):
                 protected.append(
@@ -247,6 +250,16 @@ class StoredFileAdmin(TenantScopedAdmin):
         (_("Other"), {"fields": ("metadata",), "classes": ("collapse",)}),
     )
 
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is None:
+            return fieldsets
+        # A stored file's content never changes (its hash names it): upload a new one.
+        return [
+            (name, {**opts, "fields": [f for f in opts["fields"] if f != "upload"]})
+            for name, opts in fieldsets
+        ]
+
     @admin.display(description=_("size"), ordering="size_bytes")
     def size(self, obj) -> str:
         from django.template.defaultfilters import filesizeformat
@@ -266,7 +279,11 @@ class StoredFileAdmin(TenantScopedAdmin):
             return super().save_model(request, obj, form, change)
         company_id = obj.company_id if is_platform_admin(request.user) else request.user.company_id
         stored, created = store_upload(
-            upload, company_id=company_id, user=request.user, checked=form.checked_upload
+            upload,
+            company_id=company_id,
+            user=request.user,
+            checked=form.checked_upload,
+            metadata=form.cleaned_data.get("metadata") or {},
         )
         if not created:
             obj._audit_skip_create = True  # nothing was created: the existing file is shown

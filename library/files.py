@@ -69,7 +69,12 @@ def storage_path(company_id, sha256: str, name: str) -> str:
 
 
 def store_upload(
-    upload, *, company_id, user, checked: CheckedUpload | None = None
+    upload,
+    *,
+    company_id,
+    user,
+    checked: CheckedUpload | None = None,
+    metadata: dict | None = None,
 ) -> tuple[StoredFile, bool]:
     """The company's StoredFile for this content, and whether it was created.
 
@@ -91,6 +96,7 @@ def store_upload(
                 size_bytes=checked.size,
                 sha256=checked.sha256,
                 uploaded_by=user,
+                metadata=metadata or {},
             )
     except IntegrityError:
         default_storage.delete(path)

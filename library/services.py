@@ -49,27 +49,29 @@ def lock_block_version(block_id, expected_version: int | None) -> int:
     raise StaleBlock(current, name, last["timestamp"] if last else None)
 
 
-def references_to_blocks(block_ids) -> dict:
-    """``{block_id: [what refers to it, …]}``: content matches listing the block in
-    matched_blocks and sections listing it in source_blocks (GIN-indexed arrays)."""
+def references_to_blocks(blocks) -> dict:
+    """``{block_id: [what refers to it, …]}``: the content matches listing a block in
+    matched_blocks and the sections listing it in source_blocks (GIN-indexed arrays),
+    among the projects of the block's own company only."""
     from projects.models import ContentMatch, Section
 
-    ids = list(block_ids)
+    company_of = {block.pk: block.company_id for block in blocks}
+    ids = list(company_of)
     found: dict = {}
-    matches = (
-        ContentMatch.objects.filter(matched_blocks__overlap=ids)
-        .select_related("project")
-        .only("requirement_id", "matched_blocks", "project__name")
-    )
-    for match in matches:
-        for block_id in set(match.matched_blocks or []) & set(ids):
-            found.setdefault(block_id, []).append(match)
-    sections = (
-        Section.objects.filter(source_blocks__overlap=ids)
-        .select_related("project")
-        .only("title", "source_blocks", "project__name")
-    )
-    for section in sections:
-        for block_id in set(section.source_blocks or []) & set(ids):
-            found.setdefault(block_id, []).append(section)
+    for model, field in ((ContentMatch, "matched_blocks"), (Section, "source_blocks")):
+        rows = (
+            model.objects.filter(
+                **{f"{field}__overlap": ids}, project__company_id__in=set(company_of.values())
+            )
+            .select_related("project")
+            .only(field, "project__name", "project__company_id", *_label_fields(model))
+        )
+        for row in rows:
+            for block_id in set(getattr(row, field) or []) & set(ids):
+                if company_of[block_id] == row.project.company_id:
+                    found.setdefault(block_id, []).append(row)
     return found
+
+
+def _label_fields(model) -> tuple[str, ...]:
+    return ("requirement_id",) if model.__name__ == "ContentMatch" else ("title",)

@@ -15,6 +15,10 @@ def _values(obj) -> dict:
     return {name: getattr(obj, name) for name in VERSIONED_FIELDS}
 
 
+def has_changes(block: ContentBlock, previous: ContentBlock) -> bool:
+    return _values(block) != _values(previous)
+
+
 def keep_previous_version(
     block: ContentBlock, previous: ContentBlock, *, user
 ) -> ContentBlockVersion | None:
@@ -51,7 +55,7 @@ def save_block(block: ContentBlock, *, user, expected_version: int | None = None
     with transaction.atomic():
         current_version = lock_block_version(block.pk, expected_version)
         previous = ContentBlock.objects.get(pk=block.pk)
-        block.version = current_version + 1
+        block.version = current_version + 1 if has_changes(block, previous) else current_version
         block.save()
         keep_previous_version(block, previous, user=user)
     return block

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import functools
+import uuid
 from pathlib import PurePath
 
 from django.contrib import admin, messages
@@ -195,7 +196,10 @@ class MemoireAdmin(TenantScopedAdmin):
             raise PermissionDenied
         company_id = request.user.company_id
         if is_platform_admin(request.user):
-            company_id = request.GET.get("company") or None
+            try:
+                company_id = uuid.UUID(request.GET.get("company", ""))
+            except ValueError:
+                company_id = None
         memoires = self.get_queryset(request)
         if company_id:
             memoires = memoires.filter(company_id=company_id)

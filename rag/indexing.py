@@ -119,6 +119,11 @@ def index_memoire(
     }
     with transaction.atomic():
         locked = Memoire.objects.select_for_update().get(pk=memoire.pk)
+        if locked.storage_path != memoire.storage_path:
+            # A newer document was uploaded meanwhile: its own indexing wins.
+            raise IndexingError(
+                _("The memoir's document changed while it was being indexed; nothing was replaced.")
+            )
         DocumentChunk.objects.filter(memoire_id=memoire.pk).delete()
         DocumentChunk.objects.bulk_create(rows, batch_size=500)
         locked.indexed = True

@@ -225,3 +225,26 @@ def test_refused_uploads_show_a_form_error_and_store_nothing(client, data, name,
     assert response.status_code == 200
     assert message in str(response.context["adminform"].form.errors)
     assert not StoredFile.objects.exists()
+
+
+def test_metadata_typed_with_an_upload_is_kept_and_the_content_cannot_be_replaced(client, member):
+    add = reverse("admin:library_storedfile_add")
+    client.post(
+        add,
+        {"upload": ContentFile(make_pdf([["CV"]]), name="cv.pdf"), "metadata": '{"langue": "fr"}'},
+    )
+    stored = StoredFile.objects.get()
+    assert stored.metadata == {"langue": "fr"}
+    page = client.get(reverse("admin:library_storedfile_change", args=[stored.pk])).content.decode()
+    assert 'name="upload"' not in page
+
+
+def test_another_companys_reference_does_not_block_a_deletion(client, member):
+    block = ContentBlockFactory(company=member.company)
+    ContentMatchFactory(matched_blocks=[block.pk])  # a project of another company
+    page = client.get(
+        reverse("admin:library_contentblock_delete", args=[block.pk])
+    ).content.decode()
+    assert "deactivate" not in page
+    client.post(reverse("admin:library_contentblock_delete", args=[block.pk]), {"post": "yes"})
+    assert not ContentBlock.objects.filter(pk=block.pk).exists()

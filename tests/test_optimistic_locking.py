@@ -167,6 +167,7 @@ def test_a_refused_save_does_not_change_the_version(block, alice, bruno):
     client_a, client_b = admin_client(alice), admin_client(bruno)
     _r, form_b = change_form(client_b, block)
     _r, form_a = change_form(client_a, block)
+    form_a["content"] = "Changé par Alice."
     assert _save(client_a, block, form_a).status_code == 302
     for _attempt in range(3):
         assert _save(client_b, block, form_b).status_code == 200
@@ -250,6 +251,7 @@ def test_the_message_gives_the_time_of_the_change_in_local_time(block, alice, br
     client_a, client_b = admin_client(alice), admin_client(bruno)
     _r, form_b = change_form(client_b, block)
     _r, form_a = change_form(client_a, block)
+    form_a["content"] = "Changé par Alice."
     assert _save(client_a, block, form_a).status_code == 302
     saved_at = _updates(block).get().timestamp
     response = _save(client_b, block, form_b)
@@ -259,3 +261,19 @@ def test_the_message_gives_the_time_of_the_change_in_local_time(block, alice, br
         utc = formats.date_format(saved_at.astimezone(datetime.UTC), "DATETIME_FORMAT")
     assert expected != utc  # the project's time zone is not UTC
     assert f"Alice Martin ({expected})" in error
+
+
+def test_saving_without_a_change_keeps_the_version_and_leaves_no_gap(block, alice, bruno):
+    """An unchanged save is not a new version: the history has no hole, and a
+    colleague's open form is not made stale by it."""
+    client_a, client_b = admin_client(alice), admin_client(bruno)
+    _r, form_b = change_form(client_b, block)
+    _r, form_a = change_form(client_a, block)
+    assert _save(client_a, block, form_a).status_code == 302
+    block.refresh_from_db()
+    assert block.version == 1 and not block.versions.exists()
+    form_b["content"] = "Changé par Bruno."
+    assert _save(client_b, block, form_b).status_code == 302
+    block.refresh_from_db()
+    assert (block.version, block.content) == (2, "Changé par Bruno.")
+    assert list(block.versions.values_list("version", flat=True)) == [1]

@@ -513,3 +513,16 @@ def test_indexing_from_the_admin_is_audited(client, member, django_capture_on_co
         member.pk,
     )
     assert entry.details["chunks"] == 1 and entry.details["model"] == "test-hashing-64"
+
+
+@pytest.mark.django_db
+def test_an_indexing_overtaken_by_a_newer_upload_replaces_nothing():
+    memoire = _stored_memoire(CompanyFactory(), make_pdf([["SÉCURITÉ", PPSPS]]))
+    index_memoire(memoire)
+    kept = set(DocumentChunk.objects.filter(memoire=memoire).values_list("pk", flat=True))
+    Memoire.objects.filter(pk=memoire.pk).update(storage_path="companies/x/memoires/newer.pdf")
+
+    with pytest.raises(IndexingError, match="changed while it was being indexed"):
+        index_memoire(memoire)  # still holds the old path
+
+    assert set(DocumentChunk.objects.filter(memoire=memoire).values_list("pk", flat=True)) == kept
