@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GinIndex
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Now
@@ -40,6 +41,25 @@ def _non_negative(field: str, table: str):
         name=f"{table}_{field}_non_negative",
         violation_error_message=format_lazy(_("{field} cannot be negative."), field=field),
     )
+
+
+def _check_block_ids(ids, project, field: str) -> None:
+    """Block ids stored in an array must be blocks of the project's company (the
+    arrays have no foreign key to do it)."""
+    if not ids or project is None:
+        return
+    from library.models import ContentBlock
+
+    known = set(
+        ContentBlock.objects.filter(pk__in=ids, company_id=project.company_id).values_list(
+            "pk", flat=True
+        )
+    )
+    unknown = [str(i) for i in ids if i not in known]
+    if unknown:
+        raise ValidationError(
+            {field: _("Unknown content block(s): %(ids)s.") % {"ids": ", ".join(unknown)}}
+        )
 
 
 class ProjectStatus(models.TextChoices):
@@ -168,6 +188,11 @@ class Section(models.Model):
     def __str__(self) -> str:
         return self.title
 
+    def clean(self) -> None:
+        super().clean()
+        if self.project_id:
+            _check_block_ids(self.source_blocks, self.project, "source_blocks")
+
 
 class RCAnalysis(models.Model):
     """The parsed règlement de consultation of a project (one per project)."""
@@ -244,6 +269,11 @@ class ContentMatch(models.Model):
 
     def __str__(self) -> str:
         return f"{self.project} — {self.requirement_id}"
+
+    def clean(self) -> None:
+        super().clean()
+        if self.project_id:
+            _check_block_ids(self.matched_blocks, self.project, "matched_blocks")
 
 
 class GenerationRequest(models.Model):

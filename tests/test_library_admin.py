@@ -248,3 +248,23 @@ def test_another_companys_reference_does_not_block_a_deletion(client, member):
     assert "deactivate" not in page
     client.post(reverse("admin:library_contentblock_delete", args=[block.pk]), {"post": "yes"})
     assert not ContentBlock.objects.filter(pk=block.pk).exists()
+
+
+def test_block_ids_of_another_company_are_refused_in_matches_and_sections(client, member):
+    from projects.models import Section
+
+    project = ProjectFactory(company=member.company)
+    mine = ContentBlockFactory(company=member.company)
+    theirs = ContentBlockFactory()
+    add = reverse("admin:projects_contentmatch_add")
+    data = {"project": project.pk, "requirement_id": "R1", "confidence": "0.5"}
+    refused = client.post(add, {**data, "matched_blocks": f"{mine.pk},{theirs.pk}"})
+    assert refused.status_code == 200
+    assert str(theirs.pk) in str(refused.context["adminform"].form.errors["matched_blocks"])
+    assert client.post(add, {**data, "matched_blocks": str(mine.pk)}).status_code == 302
+
+    section = SectionFactory(project=project, source_blocks=[theirs.pk])
+    from django.core.exceptions import ValidationError
+
+    with pytest.raises(ValidationError):
+        Section.objects.get(pk=section.pk).full_clean()
