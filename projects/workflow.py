@@ -66,14 +66,13 @@ def move(projects: Iterable[Project] | Project, target: str, *, request=None) ->
                 _("Cannot move to “%(target)s”: %(projects)s. Nothing was changed.")
                 % {"target": target_label, "projects": names}
             )
-        for project in locked:
-            old = project.status
-            project.status = target
-            project.save(update_fields=["status"])
-            audit.record_object(
-                "transition",
-                project,
-                request=request,
-                changes={"status": {"old": old, "new": target}},
-            )
+        Project.objects.filter(pk__in=[p.pk for p in locked]).update(status=target)
+        audit.record_objects(
+            "transition",
+            locked,
+            request=request,
+            details_for=lambda project: {
+                "changes": {"status": {"old": project.status, "new": target}}
+            },
+        )
     return len(locked)

@@ -116,3 +116,35 @@ def test_audit_search_by_action_prefix_or_id():
     assert actions(str(project.pk)) == ["project.create"]
     assert set(actions(str(admin.pk))) == {"user.login"}  # force_login writes one too
     assert actions("nothing-like-this") == []
+
+
+@pytest.mark.parametrize("action", ["mark_reviewed", "approve", "transition"])
+def test_workflow_actions_run_a_constant_number_of_queries(action):
+    from projects import services, workflow
+    from projects.models import ContentMatch, Project, Section
+    from tests.factories import ContentMatchFactory, SectionFactory
+
+    user = UserFactory()
+
+    def queries_for(count: int) -> int:
+        project = ProjectFactory(company=user.company, status="draft")
+        if action == "mark_reviewed":
+            SectionFactory.create_batch(count, project=project)
+            run = lambda: services.mark_reviewed(  # noqa: E731
+                Section.objects.filter(project=project), user=user
+            )
+        elif action == "approve":
+            ContentMatchFactory.create_batch(count, project=project)
+            run = lambda: services.set_approval(  # noqa: E731
+                ContentMatch.objects.filter(project=project), True
+            )
+        else:
+            ProjectFactory.create_batch(count - 1, company=user.company, status="draft")
+            run = lambda: workflow.move(  # noqa: E731
+                list(Project.objects.filter(company=user.company, status="draft")), "rc_analyzing"
+            )
+        with CaptureQueriesContext(connection) as queries:
+            assert run() == count
+        return len(queries)
+
+    assert queries_for(3) == queries_for(30)
