@@ -64,6 +64,16 @@ class VectorIndex:
 
 
 def vector_index() -> VectorIndex:
+    """The ANN index of document_chunks (read from the catalog at most once a minute:
+    tune_vector_index may rebuild it in another process)."""
+    found = cache.get("rag:vector-index")
+    if found is None:
+        found = _read_vector_index()
+        cache.set("rag:vector-index", found, 60)
+    return found
+
+
+def _read_vector_index() -> VectorIndex:
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT am.amname, c.reloptions FROM pg_index i "
@@ -79,6 +89,14 @@ def vector_index() -> VectorIndex:
 
 
 def pgvector_version() -> tuple[int, ...]:
+    found = cache.get("rag:pgvector-version")
+    if found is None:
+        found = _read_pgvector_version()
+        cache.set("rag:pgvector-version", found, 600)
+    return found
+
+
+def _read_pgvector_version() -> tuple[int, ...]:
     with connection.cursor() as cursor:
         cursor.execute("SELECT extversion FROM pg_extension WHERE extname = 'vector'")
         row = cursor.fetchone()

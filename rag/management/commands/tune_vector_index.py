@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 import time
 
+from django.core.cache import cache
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 
@@ -59,4 +60,5 @@ class Command(BaseCommand):
                 editor.execute(f"DROP INDEX IF EXISTS {INDEX}")
                 editor.execute(f"ALTER INDEX {INDEX}_new RENAME TO {INDEX}")
             cursor.execute("ANALYZE document_chunks")
+        cache.delete("rag:vector-index")  # other processes see it within a minute
         self.stdout.write(f"{INDEX}: {using} over {rows:,} vectors, built in {built:.1f} s.")
