@@ -5,7 +5,7 @@ import datetime
 from django.contrib import admin, messages
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
-from django.db import connection
+from django.db.models import Count, F, Func, TextField
 from django.http import HttpResponseNotAllowed, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
@@ -66,18 +66,19 @@ class TagFilter(admin.SimpleListFilter):
     shown = 15
 
     def lookups(self, request, model_admin):
-        company = None if is_platform_admin(request.user) else request.user.company_id
+        company = "all" if is_platform_admin(request.user) else request.user.company_id
         key = f"library:top-tags:{company}"
         tags = cache.get(key)
         if tags is None:
-            with connection.cursor() as cursor:
-                cursor.execute(
-                    "SELECT tag, count(*) FROM content_blocks, unnest(tags) AS tag "
-                    "WHERE (%s::uuid IS NULL OR company_id = %s::uuid) "
-                    "GROUP BY tag ORDER BY count(*) DESC, tag LIMIT %s",
-                    [company, company, self.shown],
-                )
-                tags = [row[0] for row in cursor.fetchall()]
+            tags = list(
+                model_admin.get_queryset(request)  # the shared tenant scoping
+                .order_by()
+                .annotate(tag=Func(F("tags"), function="unnest", output_field=TextField()))
+                .values("tag")
+                .annotate(uses=Count("*"))
+                .order_by("-uses", "tag")
+                .values_list("tag", flat=True)[: self.shown]
+            )
             cache.set(key, tags, 300)
         value = self.value()
         if value and value not in tags:
