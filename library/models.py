@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from config.db.enums import EnumField
 from config.db.fields import created_at, uuid_primary_key
-from library.querysets import BlockDocument, ContentBlockQuerySet
+from library.querysets import BlockDocument, CompanyTags, ContentBlockQuerySet
 from tenants.managers import TenantQuerySet, tenant_queryset
 from tenants.models import TenantModel
 
@@ -97,6 +97,8 @@ class ContentBlock(TenantModel):
                 "company", models.F("updated_at").desc(), name="idx_content_blocks_company_updated"
             ),
             GinIndex(fields=["tags"], name="idx_content_blocks_tags"),
+            # A company's blocks by tag (see CompanyTags).
+            GinIndex(CompanyTags(), name="idx_content_blocks_company_tags"),
             GinIndex(fields=["search_document"], name="idx_content_blocks_fts"),
             GinIndex(fields=["metadata"], name="idx_content_blocks_metadata"),
             models.Index(fields=["created_by"], name="idx_content_blocks_created_by"),

@@ -1,9 +1,12 @@
 from __future__ import annotations
 
 import datetime
+import uuid
 
+from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.search import SearchRank
-from django.db.models import F, Func
+from django.core.cache import cache
+from django.db.models import F, Func, TextField
 from django.db.models.fields.json import KeyTextTransform
 from django.utils import timezone
 
@@ -28,6 +31,42 @@ class BlockDocument(Func):
         super().__init__(F("title"), F("content"), F("tags"), output_field=SearchVectorField())
 
 
+class CompanyTags(Func):
+    """``enpyco_company_tags(company_id, tags)``: the block's tags, each prefixed with
+    its company (``'<company uuid>:<tag>'``), the expression of
+    idx_content_blocks_company_tags.
+
+    A GIN index on ``tags`` alone holds one posting list per tag for all companies, so
+    "company X's blocks tagged T" intersects T's blocks across a thousand companies
+    with X's (11 ms for a company of 900 blocks among a million). Keys that carry the
+    company find X's blocks tagged T directly (0.7 ms). A composite GIN index on
+    (company_id, tags) would need the btree_gin extension, which not every server has.
+    """
+
+    function = "enpyco_company_tags"
+
+    def __init__(self):
+        super().__init__(F("company"), F("tags"), output_field=ArrayField(TextField()))
+
+
+#: Above this many blocks, a company's tag filters walk its blocks newest first and
+#: stop at the page (idx_content_blocks_company_updated): a common tag fills a page
+#: within a few hundred rows, where fetching all of its tagged rows to sort them costs
+#: more. Below it, the company-prefixed tag index answers with only the tagged rows.
+COMPANY_TAG_INDEX_MAX_BLOCKS = 10_000
+
+
+def company_block_count(model, company_id) -> int:
+    """The company's number of content blocks, cached for five minutes: it only
+    chooses between two plans, and a count on every filter would cost more than it saves."""
+    key = f"library:block-count:{company_id}"
+    count = cache.get(key)
+    if count is None:
+        count = model._base_manager.filter(company_id=company_id).count()
+        cache.set(key, count, 300)
+    return count
+
+
 class ContentBlockQuerySet(TenantQuerySet):
     def matching(self, text: str) -> ContentBlockQuerySet:
         """Blocks matching ``text`` in French (accents and plurals folded), through the
@@ -43,12 +82,25 @@ class ContentBlockQuerySet(TenantQuerySet):
         )
 
     def tagged_all(self, tags: list[str]) -> ContentBlockQuerySet:
-        """Blocks having every tag (``tags @> …``, served by idx_content_blocks_tags)."""
-        return self.filter(tags__contains=_normalized(tags))
+        """Blocks having every tag (``@>``; see ``_tag_filter`` for the index)."""
+        return self._tag_filter(_normalized(tags), "contains")
 
     def tagged_any(self, tags: list[str]) -> ContentBlockQuerySet:
-        """Blocks having at least one of the tags (``tags && …``, same index)."""
-        return self.filter(tags__overlap=_normalized(tags))
+        """Blocks having at least one of the tags (``&&``)."""
+        return self._tag_filter(_normalized(tags), "overlap")
+
+    def _tag_filter(self, tags: list[str], lookup: str) -> ContentBlockQuerySet:
+        """On a queryset scoped to a company of up to COMPANY_TAG_INDEX_MAX_BLOCKS
+        blocks, the company-prefixed keys of idx_content_blocks_company_tags; otherwise
+        ``tags`` itself (idx_content_blocks_tags, or a walk of the company's blocks
+        newest first, as the planner sees fit)."""
+        company = _uuid_text(self.scoped_company_id)
+        if company and company_block_count(self.model, company) <= COMPANY_TAG_INDEX_MAX_BLOCKS:
+            keys = [f"{company}:{tag}" for tag in tags]
+            return self.alias(company_tags=CompanyTags()).filter(
+                **{f"company_tags__{lookup}": keys}
+            )
+        return self.filter(**{f"tags__{lookup}": tags})
 
     def _with_valid_until(self) -> ContentBlockQuerySet:
         # metadata->>'valid_until' as text: ISO dates compare correctly as strings.
@@ -70,6 +122,16 @@ class ContentBlockQuerySet(TenantQuerySet):
         today = today or timezone.localdate()
         limit = today + datetime.timedelta(days=EXPIRY_WARNING_DAYS)
         return self._with_valid_until().filter(valid_until_text__gt=limit.isoformat())
+
+
+def _uuid_text(value) -> str | None:
+    """``value`` as the text form PostgreSQL gives a uuid, or None."""
+    if value is None:
+        return None
+    try:
+        return str(value if isinstance(value, uuid.UUID) else uuid.UUID(str(value)))
+    except ValueError:
+        return None
 
 
 def _normalized(tags: list[str]) -> list[str]:

@@ -23,10 +23,21 @@ class TenantQuerySet(models.QuerySet):
 
     company_path = "company"
 
+    #: The company given to ``for_company``, for methods whose index takes the company
+    #: as a value (``ContentBlockQuerySet.tagged_all``); None when not scoped to one.
+    scoped_company_id = None
+
     def for_company(self, company: Company | int | str | None) -> TenantQuerySet:
         if company is None:
             return self.none()
-        return self.filter(**{self.company_path: company})
+        scoped = self.filter(**{self.company_path: company})
+        scoped.scoped_company_id = getattr(company, "pk", company)
+        return scoped
+
+    def _clone(self):
+        clone = super()._clone()
+        clone.scoped_company_id = self.scoped_company_id
+        return clone
 
     def _years(self, field_name: str, order: str) -> list[int] | None:
         """Years from the first to the last row, read through two index lookups.

@@ -14,6 +14,7 @@ from django.utils import translation
 from library.files import check_upload, store_upload
 from library.metadata import clean_metadata, normalize_tags
 from library.models import BlockType, ContentBlock, ContentBlockVersion, StoredFile
+from library.querysets import CompanyTags
 from library.versioning import restore_version, save_block
 from tests.documents import make_docx, make_pdf, make_xlsx
 from tests.factories import CompanyFactory, ContentBlockFactory, UserFactory
@@ -149,6 +150,51 @@ def test_tag_filters_use_the_gin_index():
     everyone = ContentBlock.objects.all()
     for queryset in (everyone.tagged_all(["levage"]), everyone.tagged_any(["levage", "béton"])):
         assert "idx_content_blocks_tags" in _plan(queryset)
+
+
+@pytest.mark.django_db(transaction=False)
+def test_a_companys_tag_filters_use_the_company_prefixed_index_and_stay_in_the_company():
+    company, other = CompanyFactory(), CompanyFactory()
+    crane = ContentBlockFactory(company=company, tags=["levage", "grue"])
+    concrete = ContentBlockFactory(company=company, tags=["béton"])
+    ContentBlockFactory(company=company, tags=None)
+    # The other company's blocks carry the same tags: the keys name the company.
+    ContentBlockFactory(company=other, tags=["levage", "grue", "béton"])
+    blocks = ContentBlock.objects.for_company(company)
+
+    assert list(blocks.tagged_all(["Levage", "GRUE"])) == [crane]
+    assert list(blocks.tagged_all(["levage", "béton"])) == []
+    assert set(blocks.tagged_any(["grue", "béton", "inconnu"])) == {crane, concrete}
+    assert list(blocks.tagged_any([])) == []
+    # Chained querysets keep the company the keys are made from.
+    assert list(blocks.filter(is_active=True).tagged_all(["béton"])) == [concrete]
+    # The filters send the company-prefixed keys, and that expression is the index's (on
+    # a tiny table the planner prefers the company's own index, so it is shown alone).
+    for queryset in (blocks.tagged_all(["levage"]), blocks.tagged_any(["levage", "béton"])):
+        assert "enpyco_company_tags(" in str(queryset.query)
+    keys = ContentBlock.objects.alias(company_tags=CompanyTags())
+    for queryset in (
+        keys.filter(company_tags__contains=[f"{company.pk}:levage"]),
+        keys.filter(company_tags__overlap=[f"{company.pk}:levage", f"{company.pk}:béton"]),
+    ):
+        assert "idx_content_blocks_company_tags" in _plan(queryset)
+
+
+@pytest.mark.django_db(transaction=False)
+def test_a_big_companys_tag_filters_use_the_tags_themselves(monkeypatch):
+    """Past COMPANY_TAG_INDEX_MAX_BLOCKS, the planner gets ``tags`` (walk the company's
+    blocks newest first, or the tag index), not the company-prefixed keys."""
+    from library import querysets
+
+    company = CompanyFactory()
+    crane = ContentBlockFactory(company=company, tags=["levage", "grue"])
+    ContentBlockFactory(company=company, tags=["béton"])
+    monkeypatch.setattr(querysets, "COMPANY_TAG_INDEX_MAX_BLOCKS", 1)
+    blocks = ContentBlock.objects.for_company(company)
+
+    assert list(blocks.tagged_all(["grue"])) == [crane]
+    assert list(blocks.tagged_any(["grue", "inconnu"])) == [crane]
+    assert "enpyco_company_tags" not in str(blocks.tagged_all(["grue"]).query)
 
 
 @pytest.mark.django_db

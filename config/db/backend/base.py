@@ -3,11 +3,13 @@
 * Foreign keys carry the ``ON DELETE`` rule of the model field (see ``schema.py``).
 * With ``EMBEDDED_PGDATA`` in the database settings, the embedded pgserver is started
   on the first connection, so commands that never touch the database never start it.
+* Timestamps are read by psycopg's C loader on UTC connections (see ``timestamps.py``).
 """
 
 from django.db.backends.postgresql import base
 from django.db.backends.postgresql.client import DatabaseClient as BaseClient
 
+from config.db.backend import timestamps
 from config.db.backend.schema import DatabaseSchemaEditor
 
 
@@ -37,4 +39,24 @@ class DatabaseWrapper(base.DatabaseWrapper):
 
             params["host"] = ensure_server(pgdata, self.settings_dict["NAME"] or "postgres")
             params.setdefault("user", "postgres")
+        if timestamps.uses_native_loader(self):
+            params["context"] = timestamps.adapters_template(params["context"])
+            # UTC from the start: the loader takes the session's zone, and Django's
+            # SET TIME ZONE on connecting becomes unnecessary.
+            params["options"] = " ".join(filter(None, [params.get("options"), "-c TimeZone=UTC"]))
         return params
+
+    @base.async_unsafe
+    def create_cursor(self, name=None):
+        if not timestamps.uses_native_loader(self):
+            return super().create_cursor(name)
+        # Django's version, less its comparison of the loader's zone with the
+        # connection's: psycopg's loader has no such attribute, and is UTC already.
+        if not name:
+            return self.connection.cursor()
+        withhold = self.connection.autocommit
+        if self.settings_dict["OPTIONS"].get("server_side_binding") is not True:
+            return base.ServerSideCursor(
+                self.connection, name=name, scrollable=False, withhold=withhold
+            )
+        return self.connection.cursor(name, scrollable=False, withhold=withhold)
