@@ -32,6 +32,20 @@ def test_benchmark_quick_runs_every_part_and_cleans_up(scratch_db):
     ]
 
 
+def test_a_kept_database_is_measured_again_and_still_kept(scratch_db):
+    first = scratch_db.manage("benchmark", "--quick", "--keep", "--only", "queries")
+    name = re.search(r"--reuse (benchmark_[0-9a-f]+)", first.stderr).group(1)
+    try:
+        again = scratch_db.manage("benchmark", "--quick", "--reuse", name, "--only", "queries")
+        assert "## 1. Queries through the ORM" in again.stdout
+        assert f"Kept database {name}" in again.stderr
+        assert scratch_db.execute(
+            "SELECT count(*) FROM pg_database WHERE datname = %s", [name]
+        ) == [(1,)]
+    finally:
+        scratch_db.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
 def test_benchmark_refuses_unknown_parts(scratch_db):
     result = scratch_db.manage("benchmark", "--quick", "--only", "everything", check=False)
     assert result.returncode == 1

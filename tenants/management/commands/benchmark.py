@@ -4,7 +4,8 @@ Creates a scratch database on the configured server, migrates it, fills it with 
 synthetic multi-tenant dataset (1,000 companies, 1,000,000 projects and content blocks,
 5,000,000 audit rows, one company with 100,000 of each, 100,000 chunks of 1536
 dimensions in 10 companies at ``--scale 1``), measures, prints a Markdown report and
-drops the database (unless ``--keep``; ``--reuse NAME`` measures a kept one again).
+drops the database (unless ``--keep``; ``--reuse NAME`` measures a kept one again and
+keeps it).
 
 The measurements that need the ``default`` connection (the admin test client,
 ``rag.search``) run in a ``manage.py benchmark --measure`` subprocess whose
@@ -75,7 +76,9 @@ class Command(BaseCommand):
         )
         parser.add_argument("--repeat", type=int, help="Timed runs per measure (20; 3 quick).")
         parser.add_argument("--keep", action="store_true", help="Keep the scratch database.")
-        parser.add_argument("--reuse", metavar="DBNAME", help="Measure a kept database again.")
+        parser.add_argument(
+            "--reuse", metavar="DBNAME", help="Measure a kept database again (it is kept)."
+        )
         parser.add_argument("--output", metavar="FILE", help="Also write the report there.")
         parser.add_argument(
             "--vector-index",
@@ -190,7 +193,7 @@ class Command(BaseCommand):
                 if options["proposals"]:
                     self._proposed_indexes(builder, create=False)
         finally:
-            if options["keep"]:
+            if options["keep"] or not created:
                 self.log(f"Kept database {name}: measure it again with --reuse {name}.")
             elif name.startswith(PREFIX):
                 with psycopg.connect(**conninfo, dbname="postgres", autocommit=True) as conn:
