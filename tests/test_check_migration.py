@@ -91,6 +91,34 @@ def test_passes_on_the_migrated_database():
 
 
 @pytest.mark.django_db
+def test_an_ivfflat_index_with_too_few_lists_for_its_chunks_is_noted(monkeypatch):
+    from tenants import schema_checklist
+
+    company = Company.objects.create(name="BTP Test")
+    memoire = Memoire.objects.create(company=company, filename="m.pdf", storage_path="/m.pdf")
+    DocumentChunk.objects.bulk_create(
+        DocumentChunk(memoire=memoire, content=f"chunk {i}", embedding=_vector(i))
+        for i in range(30)
+    )
+    assert "lists for" not in _line(_run(), "Vector search")
+
+    # As if the 30 chunks were 30,000, which about 30 lists suit, not 10.
+    monkeypatch.setattr(schema_checklist, "UNTUNED_INDEX_MIN_CHUNKS", 20)
+    real_rows = schema_checklist._rows
+
+    def rows(connection, sql, params=None):
+        return real_rows(
+            connection, sql.replace("count(embedding)", "count(embedding) * 1000"), params
+        )
+
+    monkeypatch.setattr(schema_checklist, "_rows", rows)
+    line = _line(_run(), "Vector search")
+    assert line.startswith("✅")
+    assert "the ivfflat index has 10 lists for 30,000 embedded chunks, about 30 would" in line
+    assert "python manage.py tune_vector_index" in line
+
+
+@pytest.mark.django_db
 def test_expected_chunk_count_is_compared():
     out = StringIO()
     with pytest.raises(CommandError):
