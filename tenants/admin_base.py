@@ -178,11 +178,13 @@ class TenantScopedMixin:
         kwargs["queryset"] = scope_related(request, queryset)
         return super().formfield_for_manytomany(db_field, request, **kwargs)
 
+    def _has_company(self) -> bool:
+        return any(f.name == "company" for f in self.model._meta.concrete_fields)
+
     def _server_set_fields(self, request) -> list[str]:
         """Fields never taken from a form."""
         fields = [self.creator_field] if self.creator_field else []
-        has_company = any(f.name == "company" for f in self.model._meta.concrete_fields)
-        if has_company and not is_platform_admin(request.user):
+        if self._has_company() and not is_platform_admin(request.user):
             fields.append("company")
         return fields
 
@@ -213,6 +215,12 @@ class TenantScopedMixin:
         readonly = list(super().get_readonly_fields(request, obj))
         if self.creator_field and obj is not None and self.creator_field not in readonly:
             readonly.append(self.creator_field)
+        # A platform superuser sets the company of what they add, but a row does not
+        # move afterwards: what hangs off it (a block's files and history, a project's
+        # sections, a memoir's chunks) would stay with the first company.
+        company_fixed = obj is not None and self._has_company() and is_platform_admin(request.user)
+        if company_fixed and "company" not in readonly:
+            readonly.append("company")
         return readonly
 
 
@@ -306,8 +314,6 @@ class TenantScopedAdmin(TenantScopedMixin, admin.ModelAdmin):
         return super().get_search_results(request, queryset, search_term)
 
     # --- what a superuser sees in addition --------------------------------------
-    def _has_company(self) -> bool:
-        return any(f.name == "company" for f in self.model._meta.concrete_fields)
 
     def get_list_display(self, request):
         columns = list(super().get_list_display(request))

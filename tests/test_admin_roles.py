@@ -270,6 +270,28 @@ def test_superusers_may_set_the_company_of_what_they_add(world):
     assert created.company_id == world.b.pk
 
 
+@pytest.mark.parametrize(
+    "model",
+    [
+        pytest.param(m, id=label(m))
+        for m in TENANT_MODELS
+        if any(f.name == "company" for f in m._meta.concrete_fields)
+    ],
+)
+def test_superusers_cannot_move_a_row_to_another_company(world, model):
+    client = world.client("superuser")
+    obj = world.a_objs[model]
+    change = reverse(
+        f"admin:{model._meta.app_label}_{model._meta.model_name}_change", args=[obj.pk]
+    )
+    page = client.get(change).content.decode()
+    assert 'name="company"' not in page  # shown read-only
+    data, _ = form_data(page, f"{model._meta.model_name}_form")
+    client.post(change, {**data, "company": [str(world.b.pk)]})
+    obj.refresh_from_db()
+    assert obj.company_id == world.a.pk
+
+
 def test_a_viewer_cannot_run_actions(world):
     """Actions need the permission they declare: a viewer's POST changes nothing."""
     client = world.client("viewer")
