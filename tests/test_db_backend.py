@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import datetime
+import zoneinfo
 
 import psycopg
 import pytest
+from django.conf import settings
 from django.db import connection, transaction
+from django.test import override_settings
 from psycopg.pq import Format
 
 from audit.models import AuditLog
@@ -55,3 +58,18 @@ def test_only_utc_sessions_use_psycopgs_loader(settings):
     Wrapper.timezone_name = "UTC"
     settings.USE_TZ = False
     assert not timestamps.uses_native_loader(Wrapper())
+
+
+@pytest.mark.django_db
+def test_time_zone_settings_changed_on_an_open_connection_are_followed():
+    company = CompanyFactory()
+    companies = type(company).objects.filter(pk=company.pk).values_list("created_at", flat=True)
+    connection.ensure_connection()
+    with override_settings(USE_TZ=False):  # as a test or a script may do
+        (naive,) = companies.all()
+    # Django's behaviour without time zone support: naive, in TIME_ZONE.
+    assert naive.tzinfo is None
+    local = company.created_at.astimezone(zoneinfo.ZoneInfo(settings.TIME_ZONE))
+    assert naive == local.replace(tzinfo=None)
+    (aware,) = companies.all()
+    assert aware == company.created_at and aware.tzinfo is datetime.UTC

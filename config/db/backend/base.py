@@ -6,6 +6,8 @@
 * Timestamps are read by psycopg's C loader on UTC connections (see ``timestamps.py``).
 """
 
+import datetime
+
 from django.db.backends.postgresql import base
 from django.db.backends.postgresql.client import DatabaseClient as BaseClient
 
@@ -48,15 +50,23 @@ class DatabaseWrapper(base.DatabaseWrapper):
 
     @base.async_unsafe
     def create_cursor(self, name=None):
-        if not timestamps.uses_native_loader(self):
+        if not base.is_psycopg3:
             return super().create_cursor(name)
-        # Django's version, less its comparison of the loader's zone with the
-        # connection's: psycopg's loader has no such attribute, and is UTC already.
-        if not name:
-            return self.connection.cursor()
-        withhold = self.connection.autocommit
-        if self.settings_dict["OPTIONS"].get("server_side_binding") is not True:
-            return base.ServerSideCursor(
-                self.connection, name=name, scrollable=False, withhold=withhold
-            )
-        return self.connection.cursor(name, scrollable=False, withhold=withhold)
+        # Django's version, whose check of the loader's zone reads a ``timezone``
+        # attribute that psycopg's loader lacks (it reads the session's zone, UTC).
+        if name:
+            withhold = self.connection.autocommit
+            if self.settings_dict["OPTIONS"].get("server_side_binding") is not True:
+                cursor = base.ServerSideCursor(
+                    self.connection, name=name, scrollable=False, withhold=withhold
+                )
+            else:
+                cursor = self.connection.cursor(name, scrollable=False, withhold=withhold)
+        else:
+            cursor = self.connection.cursor()
+        # Settings changed since the connection was opened (override_settings(USE_TZ=…)):
+        # this cursor reads timestamps Django's way, as Django would.
+        loader = self.connection.adapters.get_loader(base.TIMESTAMPTZ_OID, base.Format.TEXT)
+        if self.timezone != getattr(loader, "timezone", datetime.UTC):
+            base.register_tzloader(self.timezone, cursor)
+        return cursor

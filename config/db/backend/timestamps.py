@@ -20,8 +20,9 @@ from psycopg.types.datetime import TimestamptzLoader
 def uses_native_loader(wrapper) -> bool:
     """Whether ``wrapper``'s connections can read timestamps with psycopg's loader."""
     from django.conf import settings
+    from django.db.backends.postgresql.psycopg_any import is_psycopg3
 
-    return settings.USE_TZ and wrapper.timezone_name == "UTC"
+    return is_psycopg3 and settings.USE_TZ and wrapper.timezone_name == "UTC"
 
 
 @lru_cache
