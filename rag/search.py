@@ -63,6 +63,12 @@ class VectorIndex:
     lists: int = 0
 
 
+def suited_ivfflat_lists(rows: int) -> int:
+    """ivfflat lists for ``rows`` vectors, as pgvector advises: rows / 1000 up to a
+    million rows, their square root beyond."""
+    return max(10, rows // 1000 if rows <= 1_000_000 else int(math.sqrt(rows)))
+
+
 def vector_index() -> VectorIndex:
     """The ANN index of document_chunks (read from the catalog at most once a minute:
     tune_vector_index may rebuild it in another process)."""

@@ -217,8 +217,14 @@ class TenantScopedMixin:
             readonly.append(self.creator_field)
         # A platform superuser sets the company of what they add, but a row does not
         # move afterwards: what hangs off it (a block's files and history, a project's
-        # sections, a memoir's chunks) would stay with the first company.
-        company_fixed = obj is not None and self._has_company() and is_platform_admin(request.user)
+        # sections, a memoir's chunks) would stay with the first company. A row without
+        # one yet (a platform superuser being made a company's member) gets one.
+        company_fixed = (
+            obj is not None
+            and self._has_company()
+            and obj.company_id is not None
+            and is_platform_admin(request.user)
+        )
         if company_fixed and "company" not in readonly:
             readonly.append("company")
         return readonly

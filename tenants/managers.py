@@ -39,6 +39,21 @@ class TenantQuerySet(models.QuerySet):
         clone.scoped_company_id = self.scoped_company_id
         return clone
 
+    def __or__(self, other):
+        return self._combined_scope(other, super().__or__(other))
+
+    def __xor__(self, other):
+        return self._combined_scope(other, super().__xor__(other))
+
+    def _combined_scope(self, other, combined):
+        """``a | b`` reaches both sides' rows: it is scoped to one company only when
+        both sides are (``&`` narrows, and keeps the left side's company)."""
+        if combined is self or combined is other:  # one side was empty
+            return combined
+        if self.scoped_company_id != getattr(other, "scoped_company_id", None):
+            combined.scoped_company_id = None
+        return combined
+
     def _years(self, field_name: str, order: str) -> list[int] | None:
         """Years from the first to the last row, read through two index lookups.
 

@@ -660,7 +660,9 @@ def _untuned_vector_index(connection) -> str | None:
         return None
     _method, reloptions, embedded = row[0]
     lists = int(dict(o.split("=", 1) for o in reloptions or []).get("lists", 100))
-    suited = embedded // 1000
+    from rag.search import suited_ivfflat_lists
+
+    suited = suited_ivfflat_lists(embedded)
     if embedded < UNTUNED_INDEX_MIN_CHUNKS or lists * 2 > suited:
         return None
     return (

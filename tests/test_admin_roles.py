@@ -292,6 +292,18 @@ def test_superusers_cannot_move_a_row_to_another_company(world, model):
     assert obj.company_id == world.a.pk
 
 
+def test_superusers_give_a_company_to_a_superuser_they_make_a_member(world):
+    client = world.client("superuser")
+    operator = User.objects.create_superuser("op@enpyco.com", "pw-1234-xyz", full_name="Op")
+    change = reverse("admin:tenants_user_change", args=[operator.pk])
+    data, _ = form_data(client.get(change).content.decode(), "user_form")
+    data.pop("is_superuser", None)  # unticked
+    response = client.post(change, {**data, "company": [str(world.b.pk)]})
+    assert response.status_code == 302
+    operator.refresh_from_db()
+    assert (operator.is_superuser, operator.company_id) == (False, world.b.pk)
+
+
 def test_a_viewer_cannot_run_actions(world):
     """Actions need the permission they declare: a viewer's POST changes nothing."""
     client = world.client("viewer")

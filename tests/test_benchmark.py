@@ -46,6 +46,15 @@ def test_a_kept_database_is_measured_again_and_still_kept(scratch_db):
         scratch_db.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+def test_reuse_refuses_a_database_it_did_not_build_and_leaves_it_alone(scratch_db):
+    result = scratch_db.manage("benchmark", "--reuse", scratch_db.name, check=False)
+    assert result.returncode == 1
+    assert f"{scratch_db.name} is not a database built by this command" in result.stderr
+    assert "Kept database" not in result.stderr
+    # Not migrated either.
+    assert scratch_db.execute("SELECT to_regclass('django_migrations')") == [(None,)]
+
+
 def test_benchmark_refuses_unknown_parts(scratch_db):
     result = scratch_db.manage("benchmark", "--quick", "--only", "everything", check=False)
     assert result.returncode == 1

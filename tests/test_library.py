@@ -180,6 +180,22 @@ def test_a_companys_tag_filters_use_the_company_prefixed_index_and_stay_in_the_c
         assert "idx_content_blocks_company_tags" in _plan(queryset)
 
 
+@pytest.mark.django_db
+def test_tag_filters_on_querysets_combined_across_companies_keep_every_row():
+    a, b = CompanyFactory(), CompanyFactory()
+    crane_a = ContentBlockFactory(company=a, tags=["grue"])
+    crane_b = ContentBlockFactory(company=b, tags=["grue"])
+    ContentBlockFactory(company=b, tags=["béton"])
+    of_a, of_b = ContentBlock.objects.for_company(a), ContentBlock.objects.for_company(b)
+
+    assert set((of_a | of_b).tagged_all(["grue"])) == {crane_a, crane_b}
+    assert set((of_a ^ of_b).tagged_any(["grue"])) == {crane_a, crane_b}
+    either = of_a | ContentBlock.objects.filter(pk=crane_b.pk)
+    assert set(either.tagged_all(["grue"])) == {crane_a, crane_b}
+    assert list((of_a | of_a.filter(is_active=True)).tagged_all(["grue"])) == [crane_a]
+    assert list((of_a | ContentBlock.objects.none()).tagged_all(["grue"])) == [crane_a]
+
+
 @pytest.mark.django_db(transaction=False)
 def test_a_big_companys_tag_filters_use_the_tags_themselves(monkeypatch):
     """Past COMPANY_TAG_INDEX_MAX_BLOCKS, the planner gets ``tags`` (walk the company's

@@ -11,9 +11,9 @@ from django.db import migrations
 import library.querysets
 
 # IMMUTABLE, as an index expression must be: uuid's text form and text concatenation
-# do not depend on any setting.
+# do not depend on any setting. OR REPLACE: a failed attempt may have left it.
 COMPANY_TAGS = """
-CREATE FUNCTION enpyco_company_tags(company uuid, tags text[]) RETURNS text[]
+CREATE OR REPLACE FUNCTION enpyco_company_tags(company uuid, tags text[]) RETURNS text[]
 LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
     SELECT ARRAY(SELECT company::text || ':' || tag FROM unnest(tags) AS tag)
 $$;
@@ -32,6 +32,12 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.RunSQL(COMPANY_TAGS, "DROP FUNCTION enpyco_company_tags(uuid, text[]);"),
+        # Left INVALID by an earlier attempt that failed or was cancelled mid-build (this
+        # migration is not recorded then), it would make the next one fail.
+        migrations.RunSQL(
+            "DROP INDEX CONCURRENTLY IF EXISTS idx_content_blocks_company_tags;",
+            migrations.RunSQL.noop,
+        ),
         AddIndexConcurrently(
             model_name="contentblock",
             index=django.contrib.postgres.indexes.GinIndex(

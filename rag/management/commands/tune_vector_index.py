@@ -9,12 +9,13 @@ temporary name, then swapped in under the legacy name, so searches go on meanwhi
 
 from __future__ import annotations
 
-import math
 import time
 
 from django.core.cache import cache
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
+
+from rag.search import suited_ivfflat_lists
 
 INDEX = "document_chunks_embedding_idx"
 
@@ -45,7 +46,7 @@ class Command(BaseCommand):
                 using = f"hnsw (embedding vector_cosine_ops) WITH (m = {m}, ef_construction = {ef_construction})"
             else:
                 if lists is None:
-                    lists = max(10, rows // 1000 if rows <= 1_000_000 else int(math.sqrt(rows)))
+                    lists = suited_ivfflat_lists(rows)
                 if lists < 1:
                     raise CommandError("--lists must be at least 1.")
                 using = f"ivfflat (embedding vector_cosine_ops) WITH (lists = {lists})"

@@ -156,16 +156,17 @@ class Command(BaseCommand):
             with psycopg.connect(**conninfo, dbname="postgres", autocommit=True) as conn:
                 conn.execute(f'CREATE DATABASE "{name}"')
             self.log(f"Scratch database {name}: migrating…")
+        builder = Builder(conninfo, name, sizes, self.log)
+        if not created and "sizes" not in builder.meta():
+            # Checked before anything runs on it: no migration, and it is left as it is.
+            raise CommandError(f"{name} is not a database built by this command.")
         try:
-            builder = Builder(conninfo, name, sizes, self.log)
             # A reused database gets the migrations written since it was built.
             self._migrate(name)
             if created:
                 builder.prepare()
                 builder.set_meta("sizes", sizes.as_dict())
             meta = builder.meta()
-            if "sizes" not in meta:
-                raise CommandError(f"{name} is not a database built by this command.")
             sizes = builder.sizes = Sizes(**meta["sizes"])
             build: dict = {"reused": None if created else name}
             if ({"queries", "admin"} & set(parts)) and "relational" not in meta:
