@@ -68,18 +68,16 @@ class TagFilter(admin.SimpleListFilter):
     def lookups(self, request, model_admin):
         company = "all" if is_platform_admin(request.user) else request.user.company_id
         key = f"library:top-tags:{company}"
-        tags = cache.get(key)
-        if tags is None:
-            tags = list(
-                model_admin.get_queryset(request)  # the shared tenant scoping
-                .order_by()
-                .annotate(tag=Func(F("tags"), function="unnest", output_field=TextField()))
-                .values("tag")
-                .annotate(uses=Count("*"))
-                .order_by("-uses", "tag")
-                .values_list("tag", flat=True)[: self.shown]
-            )
-            cache.set(key, tags, 300)
+        most_used = (
+            model_admin.get_queryset(request)  # the shared tenant scoping
+            .order_by()
+            .annotate(tag=Func(F("tags"), function="unnest", output_field=TextField()))
+            .values("tag")
+            .annotate(uses=Count("*"))
+            .order_by("-uses", "tag")
+            .values_list("tag", flat=True)[: self.shown]
+        )
+        tags = cache.get_or_set(key, lambda: list(most_used), 300)
         value = self.value()
         if value and value not in tags:
             tags = [value, *tags]

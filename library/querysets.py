@@ -59,12 +59,11 @@ COMPANY_TAG_INDEX_MAX_BLOCKS = 10_000
 def company_block_count(model, company_id) -> int:
     """The company's number of content blocks, cached for five minutes: it only
     chooses between two plans, and a count on every filter would cost more than it saves."""
-    key = f"library:block-count:{company_id}"
-    count = cache.get(key)
-    if count is None:
-        count = model._base_manager.filter(company_id=company_id).count()
-        cache.set(key, count, 300)
-    return count
+    return cache.get_or_set(
+        f"library:block-count:{company_id}",
+        lambda: model._base_manager.filter(company_id=company_id).count(),
+        300,
+    )
 
 
 class ContentBlockQuerySet(TenantQuerySet):

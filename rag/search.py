@@ -72,11 +72,7 @@ def suited_ivfflat_lists(rows: int) -> int:
 def vector_index() -> VectorIndex:
     """The ANN index of document_chunks (read from the catalog at most once a minute:
     tune_vector_index may rebuild it in another process)."""
-    found = cache.get("rag:vector-index")
-    if found is None:
-        found = _read_vector_index()
-        cache.set("rag:vector-index", found, 60)
-    return found
+    return cache.get_or_set("rag:vector-index", _read_vector_index, 60)
 
 
 def _read_vector_index() -> VectorIndex:
@@ -95,11 +91,7 @@ def _read_vector_index() -> VectorIndex:
 
 
 def pgvector_version() -> tuple[int, ...]:
-    found = cache.get("rag:pgvector-version")
-    if found is None:
-        found = _read_pgvector_version()
-        cache.set("rag:pgvector-version", found, 600)
-    return found
+    return cache.get_or_set("rag:pgvector-version", _read_pgvector_version, 600)
 
 
 def _read_pgvector_version() -> tuple[int, ...]:
@@ -111,16 +103,12 @@ def _read_pgvector_version() -> tuple[int, ...]:
 
 def company_chunk_count(company_id, model_name: str) -> int:
     """Chunks of the company embedded by ``model_name`` (cached for a minute)."""
-    key = f"rag:chunks:{company_id}:{model_name}"
-    count = cache.get(key)
-    if count is None:
-        count = DocumentChunk.objects.filter(
-            memoire__company_id=company_id,
-            embedding__isnull=False,
-            metadata__embedding_model=model_name,
-        ).count()
-        cache.set(key, count, 60)
-    return count
+    embedded = DocumentChunk.objects.filter(
+        memoire__company_id=company_id,
+        embedding__isnull=False,
+        metadata__embedding_model=model_name,
+    )
+    return cache.get_or_set(f"rag:chunks:{company_id}:{model_name}", embedded.count, 60)
 
 
 def _table_rows() -> int:

@@ -120,11 +120,8 @@ class TenantAllValuesFieldListFilter(admin.AllValuesFieldListFilter):
             )
         company = "all" if is_platform_admin(request.user) else request.user.company_id
         key = f"list-filter:{model._meta.label}:{field_path}:{company}"
-        values = cache.get(key)
-        if values is None:
-            values = list(self.lookup_choices[: self.max_values])
-            cache.set(key, values, self.cache_seconds)
-        self.lookup_choices = values
+        choices = self.lookup_choices[: self.max_values]
+        self.lookup_choices = cache.get_or_set(key, lambda: list(choices), self.cache_seconds)
 
 
 # Registered for every relation (reverse ones included) and for every column that would
