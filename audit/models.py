@@ -5,12 +5,13 @@ from django.db.models.functions import Now
 from django.utils.translation import gettext_lazy as _
 
 from config.db.fields import uuid_primary_key
+from config.db.loading import DirectLoadModel
 from tenants.managers import tenant_queryset
 
 __all__ = ["AuditLog"]
 
 
-class AuditLog(models.Model):
+class AuditLog(DirectLoadModel):
     """Append-only record of who did what (PostgreSQL refuses UPDATE and DELETE).
 
     ``user_id`` and ``company_id`` are plain uuids, not foreign keys, so entries

@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from config.db.enums import EnumField
 from config.db.fields import created_at, uuid_primary_key
+from config.db.loading import DirectLoadModel
 from library.querysets import BlockDocument, CompanyTags, ContentBlockQuerySet
 from tenants.managers import TenantQuerySet, tenant_queryset
 from tenants.models import TenantModel
@@ -139,7 +140,7 @@ class ContentBlock(TenantModel):
         return expiry_date(self.metadata)
 
 
-class ContentBlockVersion(models.Model):
+class ContentBlockVersion(DirectLoadModel):
     """A content block as it was before one of its saved changes.
 
     Version N of a block is kept here when version N+1 is saved, with who saved N+1
@@ -247,7 +248,7 @@ class StoredFile(TenantModel):
         return self.filename
 
 
-class BlockFile(models.Model):
+class BlockFile(DirectLoadModel):
     """A file attached to a content block, with the role it plays there."""
 
     id = uuid_primary_key()

@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from config.db.enums import EnumField
 from config.db.fields import created_at, uuid_primary_key
+from config.db.loading import DirectLoadModel
 from projects.querysets import ProjectQuerySet
 from tenants.managers import tenant_queryset
 from tenants.models import TenantModel
@@ -145,7 +146,7 @@ class Project(TenantModel):
         return self.name
 
 
-class Section(models.Model):
+class Section(DirectLoadModel):
     """One section of a project's memoir, written by hand or generated."""
 
     id = uuid_primary_key()
@@ -201,7 +202,7 @@ class Section(models.Model):
             _check_block_ids(self.source_blocks, self.project, "source_blocks")
 
 
-class RCAnalysis(models.Model):
+class RCAnalysis(DirectLoadModel):
     """The parsed règlement de consultation of a project (one per project)."""
 
     id = uuid_primary_key()
@@ -239,7 +240,7 @@ class RCAnalysis(models.Model):
         return str(_("RC analysis of %(project)s") % {"project": self.project})
 
 
-class ContentMatch(models.Model):
+class ContentMatch(DirectLoadModel):
     """A requirement of the RC mapped to content blocks of the library."""
 
     id = uuid_primary_key()
@@ -283,7 +284,7 @@ class ContentMatch(models.Model):
             _check_block_ids(self.matched_blocks, self.project, "matched_blocks")
 
 
-class GenerationRequest(models.Model):
+class GenerationRequest(DirectLoadModel):
     """One AI generation of a section, with what it cost."""
 
     id = uuid_primary_key()

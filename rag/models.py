@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from pgvector.django import IvfflatIndex, VectorField
 
 from config.db.fields import created_at, uuid_primary_key
+from config.db.loading import DirectLoadModel
 from tenants.managers import TenantQuerySet, tenant_queryset
 from tenants.models import TenantModel
 
@@ -60,7 +61,7 @@ class Memoire(TenantModel):
         return self.filename
 
 
-class DocumentChunk(models.Model):
+class DocumentChunk(DirectLoadModel):
     """A passage of a memoir with its embedding (legacy table, unchanged)."""
 
     id = uuid_primary_key()

@@ -10,12 +10,13 @@ from django.utils.translation import gettext_lazy as _
 
 from config.db.enums import EnumField
 from config.db.fields import created_at, uuid_primary_key
+from config.db.loading import DirectLoadModel
 from tenants.managers import UserManager, tenant_queryset
 
 __all__ = ["Company", "Role", "TenantModel", "User"]
 
 
-class Company(models.Model):
+class Company(DirectLoadModel):
     """The tenant: a construction company and everything it owns."""
 
     id = uuid_primary_key()
@@ -56,7 +57,7 @@ class Role(models.TextChoices):
     VIEWER = "viewer", _("Viewer")
 
 
-class User(AbstractBaseUser, PermissionsMixin):
+class User(DirectLoadModel, AbstractBaseUser, PermissionsMixin):
     """A member of a company (or a platform superuser, who belongs to none)."""
 
     id = uuid_primary_key()
@@ -135,7 +136,7 @@ class User(AbstractBaseUser, PermissionsMixin):
         return self.full_name.split(" ")[0] if self.full_name else self.email
 
 
-class TenantModel(models.Model):
+class TenantModel(DirectLoadModel):
     """Base of every table that belongs to one company (``company_id`` NOT NULL)."""
 
     company = models.ForeignKey(
