@@ -18,6 +18,13 @@ from tenants.benchmarks.stats import plan_facts, plan_label, timed
 
 PAGE = 50
 
+#: A query of this part takes about a millisecond, and on a shared 2-core machine the
+#: median of 20 such runs moves by ±10 % from one run of the benchmark to the next:
+#: each query runs this many times more than ``--repeat`` says, after a few warm-up
+#: runs (the first fill Python's and the server's caches).
+RUNS_PER_REPEAT = 10
+WARMUP_RUNS = 5
+
 
 def query_cases(company: int) -> list[tuple[str, float, Callable]]:
     """``(label, target median ms, queryset factory)`` for one company."""
@@ -84,10 +91,11 @@ def measure_queries(sizes: Sizes, repeat: int, log) -> list[dict]:
     for company, kind in ((sizes.typical_company, "typical"), (BIG_COMPANY, "big")):
         held = Project.objects.for_company(uid("company", company)).count()
         for label, target, make in query_cases(company):
-            stats, result = timed(lambda make=make: list(make()), repeat)
+            runs = repeat * RUNS_PER_REPEAT
+            stats, result = timed(lambda make=make: list(make()), runs, WARMUP_RUNS)
             facts = plan_facts(make().explain(format="json", analyze=True))
             sql, params = make().query.sql_with_params()
-            raw, _ = timed(lambda sql=sql, params=params: _raw(sql, params), repeat)
+            raw, _ = timed(lambda sql=sql, params=params: _raw(sql, params), runs, WARMUP_RUNS)
             rows.append(
                 {
                     "query": label,

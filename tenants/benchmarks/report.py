@@ -8,6 +8,8 @@ from pathlib import Path
 
 import psycopg
 
+from tenants.benchmarks.queries import WARMUP_RUNS
+
 OK, MISSED = "✅", "❌"
 
 
@@ -82,7 +84,8 @@ def render(results: dict) -> str:
             f"{sizes['audit']:,} audit rows; one company with {sizes['big_rows']:,} projects, "
             f"content blocks and audit rows; {sizes['chunks']:,} chunks of 1536 dimensions "
             f"in 10 companies; {sizes['legacy_projects']:,} legacy projects for part 4. "
-            f"Timings are over {results['repeat']} runs after a warm-up run.",
+            f"Timings are over {results['repeat']} runs after a warm-up run "
+            "(part 1 runs each query more, as it says).",
             "",
         ]
     if results.get("proposals"):
@@ -123,9 +126,11 @@ def render(results: dict) -> str:
             out += [f"Database reused: {build['reused']} (not rebuilt).", ""]
 
     if "queries" in results:
+        runs = results["queries"][0]["runs"] if results["queries"] else 0
         out += [
             "## 1. Queries through the ORM",
             "",
+            f"Each query timed over {runs} runs, after {WARMUP_RUNS} warm-up runs. "
             "median and p95: wall time of `list(queryset)` (queryset built, SQL compiled and "
             "sent, model instances made); raw: median of the same SQL through a plain cursor "
             "(`execute` + `fetchall`); SQL: planning + execution time on the server "
@@ -265,6 +270,17 @@ def render(results: dict) -> str:
             ],
             rows,
         )
+        warmed = [r for r in v["rows"] if r.get("warmup_runs")]
+        if warmed:
+            out += [
+                "",
+                "Before the timed queries, each company ran "
+                f"{warmed[0]['warmup_runs']} other queries untimed, as a server in use "
+                "would have (its vector index in memory); their median: "
+                + "; ".join(f"{_ms(r['warmup_median_ms'])} ms ({r['company']})" for r in warmed)
+                + ".",
+                "",
+            ]
         out.append("")
 
     if "migration" in results:
@@ -272,8 +288,9 @@ def render(results: dict) -> str:
         out += [
             "## 4. Forward migration of a legacy database (`benchmark_migration`)",
             "",
-            f"Legacy database: {r['counts']} (built in {r['built_s']:.1f} s); "
-            f"`migrate` timed over {r['runs']} run(s).",
+            f"Legacy database: {r['counts']} (built in {r['built_s']:.1f} s, then "
+            f"{r.get('settled', 'not settled')}: a database at rest, see "
+            f"`tenants/legacy_bench.py`); `migrate` timed over {r['runs']} run(s).",
             "",
         ]
         out += _table(

@@ -33,6 +33,13 @@ TARGET_MS = 10.0
 TARGET_RECALL = 0.98
 K = 10
 
+#: Untimed queries (other than the timed ones) run first for each company. A server in
+#: use has its vector index in memory; a benchmark run can find it on disk (a 100k
+#: chunk HNSW index is ~780 MB, and this VM reclaims page cache left cold for a while),
+#: and the first queries then read the graph a page at a time. Their median is
+#: reported beside the timed figures.
+WARMUP_QUERIES = 50
+
 
 class QueryVectorBackend(EmbeddingBackend):
     """Answers ``embed_query`` with the vector set beforehand (no model)."""
@@ -89,7 +96,11 @@ def measure_vectors(sizes: Sizes, repeat: int, log) -> dict:
             queries = query_vectors(company_id, max(repeat, 10))
             backend = QueryVectorBackend()
             n = max(4 * K, 40)  # what search_passages asks for
-            search.vector_candidates(company_id, queries[0][0], EMBEDDING_MODEL, n)  # warm-up
+            warmup_times = []
+            for vector, _text in query_vectors(company_id, WARMUP_QUERIES, seed=11):
+                started = time.perf_counter()
+                search.vector_candidates(company_id, vector, EMBEDDING_MODEL, n)
+                warmup_times.append(time.perf_counter() - started)
             app_times, exact_times, hybrid_times = [], [], []
             recalls, plans, results, passages_counts, exact_counts = [], {}, [], [], []
             for vector, text in queries:
@@ -126,6 +137,8 @@ def measure_vectors(sizes: Sizes, repeat: int, log) -> dict:
                     "recall_mean": recall,
                     "recall_min": min(recalls),
                     "min_results": min(results),
+                    "warmup_median_ms": summary(warmup_times)["median_ms"],
+                    "warmup_runs": len(warmup_times),
                     "ok": ok,
                     "target": f"< {TARGET_MS:g} ms, recall ≥ {TARGET_RECALL}, ≥ {K} results",
                 }
