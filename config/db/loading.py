@@ -24,24 +24,34 @@ __all__ = ["DirectLoadModel", "loads_directly"]
 # DeferredAttribute has no __set__, and ForeignKeyDeferredAttribute's also forgets a
 # cached related object, which a new instance does not have.
 _PLAIN_DESCRIPTORS = (DeferredAttribute, ForeignKeyDeferredAttribute)
-
-_loads_directly: dict[type[models.Model], bool] = {}
+_MODEL_INIT = models.Model.__init__
+_PLAIN_SETATTR = object.__setattr__
 
 
 def loads_directly(model: type[models.Model]) -> bool:
-    """Whether rows of ``model`` can become instances without ``__init__``: no
-    ``__init__`` of its own, and every column behind Django's plain descriptor (a
-    FileField's, for one, wraps the value)."""
-    try:
-        return _loads_directly[model]
-    except KeyError:
-        pass
-    direct = model.__init__ is models.Model.__init__ and all(
-        type(getattr(model, field.attname, None)) in _PLAIN_DESCRIPTORS
-        for field in model._meta.concrete_fields
-    )
-    _loads_directly[model] = direct
-    return direct
+    """Whether rows of ``model`` can become instances without ``__init__``.
+
+    Only when ``__init__`` would do nothing but store the values: no class of the
+    model defines ``__init__`` or ``__setattr__`` (a mixin tracking changed fields
+    sees every assignment), and every column is behind Django's plain descriptor (a
+    FileField's, for one, wraps the value). The fields part is worked out once per
+    class; ``__init__`` and ``__setattr__`` are looked up each time, so patching them
+    on the class (in a test, say) takes effect at once.
+    """
+    if model.__init__ is not _MODEL_INIT or model.__setattr__ is not _PLAIN_SETATTR:
+        return False
+    plain = model.__dict__.get("_plain_fields")
+    if plain is None:
+        plain = all(
+            "__init__" not in klass.__dict__ and "__setattr__" not in klass.__dict__
+            for klass in model.__mro__
+            if klass not in (models.Model, object)
+        ) and all(
+            type(getattr(model, field.attname, None)) in _PLAIN_DESCRIPTORS
+            for field in model._meta.concrete_fields
+        )
+        model._plain_fields = plain  # on this class only: __dict__ above, not getattr
+    return plain
 
 
 class DirectLoadModel(models.Model):
@@ -54,6 +64,8 @@ class DirectLoadModel(models.Model):
     def from_db(cls, db: str, field_names: list[str], values: tuple) -> models.Model:
         # ``field_names`` are the attnames of ``values``, in order (Django's contract
         # for from_db); a deferred field is simply absent, as __init__ leaves it.
+        # Django's callers pass only loaded fields, never the DEFERRED placeholder
+        # that __init__ would skip.
         # Any init signal receiver, whatever its sender, sends every model through
         # __init__: asking the signal about this sender would cost more than the
         # shortcut saves, and the project connects none.
