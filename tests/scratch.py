@@ -12,10 +12,11 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import quote
 
 import psycopg
 from django.db import connection
+
+from config.db.url import database_url
 
 ROOT = Path(__file__).resolve().parent.parent
 LEGACY_SCHEMA = ROOT.parent / "shared" / "legacy" / "legacy_schema.sql"
@@ -35,15 +36,7 @@ class ScratchDatabase:
             return cur.fetchall() if cur.description else []
 
     def url(self) -> str:
-        info = self.conninfo
-        user = quote(info.get("user") or "", safe="")
-        password = quote(info.get("password") or "", safe="")
-        auth = f"{user}:{password}@" if password else f"{user}@"
-        host = info.get("host") or "localhost"
-        if host.startswith("/"):  # unix socket: django-environ takes it as a parameter
-            return f"postgres://{auth}/{self.name}?host={quote(host)}"
-        port = f":{info['port']}" if info.get("port") else ""
-        return f"postgres://{auth}{host}{port}/{self.name}"
+        return database_url(self.conninfo, self.name)
 
     def manage(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
         """Run ``manage.py`` against this database in a subprocess."""

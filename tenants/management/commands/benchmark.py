@@ -25,7 +25,6 @@ import sys
 import tempfile
 import time
 import uuid
-from urllib.parse import quote
 
 import psycopg
 from django.conf import settings
@@ -33,6 +32,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, connections
 
+from config.db.url import database_url
 from tenants.benchmarks import report
 from tenants.benchmarks.dataset import Builder
 from tenants.benchmarks.sizes import Sizes
@@ -40,17 +40,6 @@ from tenants.benchmarks.sizes import Sizes
 PARTS = ("queries", "admin", "vector", "migration")
 PREFIX = "benchmark_"
 QUICK_SCALE = 0.002
-
-
-def database_url(conninfo: dict, name: str) -> str:
-    user = quote(conninfo.get("user") or "", safe="")
-    password = quote(conninfo.get("password") or "", safe="")
-    auth = f"{user}:{password}@" if password else f"{user}@"
-    host = conninfo.get("host") or "localhost"
-    if host.startswith("/"):  # unix socket: django-environ takes it as a parameter
-        return f"postgres://{auth}/{name}?host={quote(host)}"
-    port = f":{conninfo['port']}" if conninfo.get("port") else ""
-    return f"postgres://{auth}{host}{port}/{name}"
 
 
 class Command(BaseCommand):
