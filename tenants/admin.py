@@ -61,39 +61,9 @@ class UserAdmin(TenantScopedAdmin, DjangoUserAdmin):
         ),
         (_("Dates"), {"fields": ("last_login", "created_at")}),
     )
-    _member_add_fieldsets = (
-        (
-            None,
-            {
-                "classes": ("wide",),
-                "fields": (
-                    "email",
-                    "full_name",
-                    "role",
-                    "usable_password",
-                    "password1",
-                    "password2",
-                ),
-            },
-        ),
-    )
-    _platform_add_fieldsets = (
-        (
-            None,
-            {
-                "classes": ("wide",),
-                "fields": (
-                    "company",
-                    "email",
-                    "full_name",
-                    "role",
-                    "usable_password",
-                    "password1",
-                    "password2",
-                ),
-            },
-        ),
-    )
+    _add_fields = ("email", "full_name", "role", "usable_password", "password1", "password2")
+    _member_add_fieldsets = ((None, {"classes": ("wide",), "fields": _add_fields}),)
+    _platform_add_fieldsets = ((None, {"classes": ("wide",), "fields": ("company", *_add_fields)}),)
 
     def get_fieldsets(self, request, obj=None):
         # Chosen per request, never stored on the shared admin instance: a superuser's

@@ -152,13 +152,18 @@ class TenantScopedMixin:
     def get_queryset(self, request):
         return scope_queryset(request, super().get_queryset(request))
 
-    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+    def _scoped_choices(self, db_field, request, kwargs):
+        """The field's choices as Django's admin would pick them (the queryset given,
+        then the related admin's ordering, then the default manager), scoped."""
         queryset = kwargs.get("queryset")
         if queryset is None:
             queryset = self.get_field_queryset(None, db_field, request)
         if queryset is None:
             queryset = db_field.remote_field.model._default_manager.get_queryset()
-        queryset = scope_related(request, queryset)
+        return scope_related(request, queryset)
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        queryset = self._scoped_choices(db_field, request, kwargs)
         kwargs["queryset"] = queryset
         if db_field.name in self.raw_id_fields:
             kwargs["widget"] = ScopedRawIdWidget(
@@ -167,12 +172,7 @@ class TenantScopedMixin:
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def formfield_for_manytomany(self, db_field, request, **kwargs):
-        queryset = kwargs.get("queryset")
-        if queryset is None:
-            queryset = self.get_field_queryset(None, db_field, request)
-        if queryset is None:
-            queryset = db_field.remote_field.model._default_manager.get_queryset()
-        kwargs["queryset"] = scope_related(request, queryset)
+        kwargs["queryset"] = self._scoped_choices(db_field, request, kwargs)
         return super().formfield_for_manytomany(db_field, request, **kwargs)
 
     def _has_company(self) -> bool:
