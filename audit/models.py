@@ -5,13 +5,17 @@ from django.db.models.functions import Now
 from django.utils.translation import gettext_lazy as _
 
 from config.db.fields import uuid_primary_key
-from config.db.loading import DirectLoadModel
-from tenants.managers import tenant_queryset
+from tenants.managers import TenantQuerySet
 
 __all__ = ["AuditLog"]
 
 
-class AuditLog(DirectLoadModel):
+class AuditLogQuerySet(TenantQuerySet):
+    # company_id is a plain uuid (no foreign key), so the path is the column itself.
+    company_path = "company_id"
+
+
+class AuditLog(models.Model):
     """Append-only record of who did what (PostgreSQL refuses UPDATE and DELETE).
 
     ``user_id`` and ``company_id`` are plain uuids, not foreign keys, so entries
@@ -29,8 +33,7 @@ class AuditLog(DirectLoadModel):
     user_agent = models.TextField(_("user agent"), blank=True, null=True)
     timestamp = models.DateTimeField(_("timestamp"), db_default=Now(), editable=False)
 
-    # company_id is a plain uuid (no foreign key), so the path is the column itself.
-    objects = tenant_queryset("company_id").as_manager()
+    objects = AuditLogQuerySet.as_manager()
 
     class Meta:
         db_table = "audit_log"

@@ -55,9 +55,12 @@ def snapshot(obj: models.Model) -> dict[str, Any]:
     """The object's concrete field values, JSON-ready (secrets included: redact before
     writing, as ``diff`` and ``redact`` do)."""
     values = {}
+    deferred = obj.get_deferred_fields()
     for field in obj._meta.concrete_fields:
         if getattr(field, "generated", False):
             continue  # computed by the database from the other fields
+        if field.attname in deferred:
+            continue  # not loaded, so not changed by whoever loaded it
         value = getattr(obj, field.attname)
         if isinstance(value, models.expressions.BaseExpression | models.Field):
             continue  # a database default not fetched yet
@@ -103,7 +106,7 @@ def company_id_of(obj: models.Model) -> Any:
 def client_ip(request) -> str | None:
     if request is None:
         return None
-    if getattr(settings, "AUDIT_TRUST_X_FORWARDED_FOR", False):
+    if settings.AUDIT_TRUST_X_FORWARDED_FOR:
         forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
         if forwarded:
             # The last address is the one our proxy appended; those before it come

@@ -30,11 +30,15 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.postgres",
+    # Before the project's apps: their ``tasks`` modules register on its app.
+    "procrastinate.contrib.django",
     "tenants",
     "library",
     "projects",
     "rag",
     "audit",
+    "jobs",
+    "benchmarks",
 ]
 
 MIDDLEWARE = [
@@ -139,11 +143,27 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 
+# --- Cache ----------------------------------------------------------------------
+# What is cached and for how long: config/cache_keys.py. The default is per process;
+# with several web or worker processes, share one cache so that they agree, e.g.
+# CACHE_URL=redis://host:6379/1 (needs redis-py) or dbcache://enpyco_cache (then
+# `manage.py createcachetable`).
+CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
+
 # --- Security (production) -----------------------------------------------------
 SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=not DEBUG)
 CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=not DEBUG)
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=False)
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0)
+
+# Behind a reverse proxy: take the client's address from the last hop it appended to
+# X-Forwarded-For (audit trail, login throttle).
+AUDIT_TRUST_X_FORWARDED_FOR = env.bool("AUDIT_TRUST_X_FORWARDED_FOR", default=False)
+
+# Failed logins allowed per account and per address within the window.
+LOGIN_MAX_FAILURES_PER_ACCOUNT = env.int("LOGIN_MAX_FAILURES_PER_ACCOUNT", default=5)
+LOGIN_MAX_FAILURES_PER_ADDRESS = env.int("LOGIN_MAX_FAILURES_PER_ADDRESS", default=20)
+LOGIN_FAILURE_WINDOW = env.int("LOGIN_FAILURE_WINDOW", default=15 * 60)  # seconds
 
 LOGGING = {
     "version": 1,
@@ -173,3 +193,16 @@ RAG_CHUNK_SIZE = env.int("RAG_CHUNK_SIZE", default=1000)
 RAG_CHUNK_OVERLAP = env.int("RAG_CHUNK_OVERLAP", default=150)
 RAG_EXACT_SEARCH_MAX_CHUNKS = env.int("RAG_EXACT_SEARCH_MAX_CHUNKS", default=20000)
 RAG_MAX_UPLOAD_BYTES = env.int("RAG_MAX_UPLOAD_BYTES", default=50 * 1024 * 1024)
+
+# --- Library -----------------------------------------------------------------------
+LIBRARY_MAX_FILE_BYTES = env.int("LIBRARY_MAX_FILE_BYTES", default=20 * 1024 * 1024)
+
+# --- Background jobs (procrastinate, on the same PostgreSQL) -----------------------------
+# Attempts a job gets before it fails for good (runs cut short by a stopped worker
+# count), and the wait before the first retry (doubled at each retry).
+JOBS_MAX_ATTEMPTS = env.int("JOBS_MAX_ATTEMPTS", default=3)
+JOBS_RETRY_BACKOFF_SECONDS = env.int("JOBS_RETRY_BACKOFF_SECONDS", default=10)
+# A worker silent (no heartbeat) for this long is taken for dead: its jobs are queued
+# again by the next worker.
+JOBS_STALLED_WORKER_SECONDS = env.int("JOBS_STALLED_WORKER_SECONDS", default=60)
+PROCRASTINATE_WORKER_DEFAULTS = {"concurrency": env.int("JOBS_WORKER_CONCURRENCY", default=1)}

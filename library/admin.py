@@ -3,18 +3,17 @@ from __future__ import annotations
 import datetime
 
 from django.contrib import admin, messages
-from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, F, Func, TextField
-from django.http import HttpResponseNotAllowed, HttpResponseRedirect
-from django.shortcuts import get_object_or_404
+from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from library import versioning
+from config import cache_keys
+from library import services
 from library.files import store_upload
 from library.forms import ContentBlockForm, StoredFileForm
 from library.models import (
@@ -26,8 +25,12 @@ from library.models import (
     StoredFile,
 )
 from library.querysets import EXPIRY_WARNING_DAYS
-from library.services import references_to_blocks
-from tenants.admin_base import TenantScopedAdmin, TenantScopedInline, is_platform_admin
+from tenants.admin_base import (
+    TenantScopedAdmin,
+    TenantScopedInline,
+    company_of,
+    is_platform_admin,
+)
 
 
 class BlockFileInline(TenantScopedInline, admin.TabularInline):
@@ -67,7 +70,6 @@ class TagFilter(admin.SimpleListFilter):
 
     def lookups(self, request, model_admin):
         company = "all" if is_platform_admin(request.user) else request.user.company_id
-        key = f"library:top-tags:{company}"
         most_used = (
             model_admin.get_queryset(request)  # the shared tenant scoping
             .order_by()
@@ -77,7 +79,7 @@ class TagFilter(admin.SimpleListFilter):
             .order_by("-uses", "tag")
             .values_list("tag", flat=True)[: self.shown]
         )
-        tags = cache.get_or_set(key, lambda: list(most_used), 300)
+        tags = cache_keys.TOP_TAGS.get_or_set(lambda: list(most_used), company=company)
         value = self.value()
         if value and value not in tags:
             tags = [value, *tags]
@@ -85,7 +87,7 @@ class TagFilter(admin.SimpleListFilter):
 
     def queryset(self, request, queryset):
         if self.value():
-            return queryset.tagged_all([self.value()])
+            return queryset.tagged_all([self.value()], company=company_of(request))
         return queryset
 
 
@@ -98,6 +100,7 @@ class ContentBlockAdmin(TenantScopedAdmin):
     # The search box runs the French full-text search (see get_search_results).
     search_fields = ("title",)
     search_help_text = _("Words of the title, content or tags; accents and plurals are ignored.")
+    list_defer = ("content", "search_document")
     ordering = ("-updated_at",)
     date_hierarchy = "updated_at"
     readonly_fields = ("version", "versions_link", "created_at", "updated_at")
@@ -149,20 +152,20 @@ class ContentBlockAdmin(TenantScopedAdmin):
         )
 
     def save_model(self, request, obj, form, change):
-        if not change:
-            return super().save_model(request, obj, form, change)
-        previous = ContentBlock.objects.get(pk=obj.pk)  # locked by the form's clean()
-        current = getattr(form, "locked_version", previous.version)
-        # A save that changes nothing keeps its version: no gap in the history, and no
-        # colleague's open form made stale for nothing.
-        obj.version = current + 1 if versioning.has_changes(obj, previous) else current
-        super().save_model(request, obj, form, change)
-        versioning.keep_previous_version(obj, previous, user=request.user)
+        # The one save path of blocks (lock, version, history); the form's clean()
+        # already refused a stale version with a form error.
+        self.set_server_fields(request, obj, change)
+        services.save_block(
+            obj.company_id,
+            obj,
+            user=request.user,
+            expected_version=form.cleaned_data.get("expected_version"),
+        )
 
     # --- deletion refused while the block is used --------------------------------------
     def get_deleted_objects(self, objs, request):
         deleted, model_count, perms_needed, protected = super().get_deleted_objects(objs, request)
-        references = references_to_blocks(objs)
+        references = services.references_to_blocks(objs)
         for obj in objs:
             for ref in references.get(obj.pk, []):
                 protected.append(
@@ -219,8 +222,12 @@ class ContentBlockAdmin(TenantScopedAdmin):
             return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
         if not self.has_change_permission(request, block):
             raise PermissionDenied
-        old = get_object_or_404(ContentBlockVersion, block=block, version=version)
-        restored = versioning.restore_version(block, old, user=request.user, request=request)
+        try:
+            restored = services.restore_version(
+                block.company_id, block.pk, version, user=request.user, request=request
+            )
+        except ContentBlockVersion.DoesNotExist:
+            raise Http404 from None
         self.message_user(
             request,
             _("Version %(old)d restored as version %(new)d.")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import zipfile
 from dataclasses import dataclass
+from typing import BinaryIO
 
 
 @dataclass(frozen=True)
@@ -39,9 +40,10 @@ MEMOIR_KINDS = (PDF, DOCX, TXT)
 _EXECUTABLE_SIGNATURES = (b"MZ", b"\x7fELF", b"#!", b"\xca\xfe\xba\xbe", b"\xcf\xfa\xed\xfe")
 
 
-def sniff(head: bytes, data: bytes | None = None) -> FileKind | None:
+def sniff(head: bytes, data: bytes | BinaryIO | None = None) -> FileKind | None:
     """The kind of a file from its first bytes (``head``, 8 KiB is plenty); ``data``
-    (the whole file) is needed to tell DOCX from XLSX from any other ZIP."""
+    (the whole file, as bytes or a seekable file, which is read from its directory
+    only) is needed to tell DOCX from XLSX from any other ZIP."""
     if head.startswith(b"%PDF-"):
         return PDF
     if head.startswith(b"\x89PNG\r\n\x1a\n"):
@@ -61,9 +63,11 @@ def sniff(head: bytes, data: bytes | None = None) -> FileKind | None:
     return None
 
 
-def _office_kind(data: bytes) -> FileKind | None:
+def _office_kind(data: bytes | BinaryIO) -> FileKind | None:
+    source = io.BytesIO(data) if isinstance(data, bytes | bytearray) else data
     try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        source.seek(0)
+        with zipfile.ZipFile(source) as archive:
             names = set(archive.namelist())
     except (zipfile.BadZipFile, ValueError, OSError):
         return None

@@ -6,7 +6,7 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from library.files import check_upload
+from library.files import check_library_upload
 from library.models import ContentBlock, StoredFile
 from library.services import StaleBlock, lock_block_version
 
@@ -22,15 +22,15 @@ class ContentBlockForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        if self.instance.pk:
+        if not self.instance._state.adding:
             self.fields["expected_version"].initial = self.instance.version
 
     def clean(self):
         cleaned = super().clean()
-        if self.instance.pk:
+        if not self.instance._state.adding:
             try:
-                self.locked_version = lock_block_version(
-                    self.instance.pk, cleaned.get("expected_version")
+                lock_block_version(
+                    self.instance.company_id, self.instance.pk, cleaned.get("expected_version")
                 )
             except StaleBlock as stale:
                 when = (
@@ -71,9 +71,9 @@ class StoredFileForm(forms.ModelForm):
         upload = self.cleaned_data.get("upload")
         if upload:
             try:
-                self.checked_upload = check_upload(upload)
+                self.checked_upload = check_library_upload(upload)
             except ValidationError as exc:
                 raise forms.ValidationError(exc.messages[0], code=exc.code) from None
-        elif not self.instance.pk:
+        elif self.instance._state.adding:
             raise forms.ValidationError(_("Choose a file."), code="required")
         return upload

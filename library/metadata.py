@@ -17,7 +17,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from library.models import BlockType
+from library.choices import BlockType
 
 EXPIRY_KEY = "valid_until"
 

@@ -12,9 +12,16 @@ from django.utils.translation import gettext_lazy as _
 
 from config.db.enums import EnumField
 from config.db.fields import created_at, uuid_primary_key
-from config.db.loading import DirectLoadModel
-from library.querysets import BlockDocument, CompanyTags, ContentBlockQuerySet
-from tenants.managers import TenantQuerySet, tenant_queryset
+from library.choices import BlockType, FileRelationship
+from library.metadata import clean_metadata, expiry_date, normalize_tags
+from library.querysets import (
+    BlockDocument,
+    BlockFileQuerySet,
+    BlockVersionQuerySet,
+    CompanyTags,
+    ContentBlockQuerySet,
+)
+from tenants.managers import TenantQuerySet
 from tenants.models import TenantModel
 
 __all__ = [
@@ -27,27 +34,6 @@ __all__ = [
     "SectionTemplate",
     "StoredFile",
 ]
-
-
-class BlockType(models.TextChoices):
-    """Values of the ``content_block_type_enum`` type, in order."""
-
-    COMPANY_PROFILE = "company-profile", _("Company profile")
-    PERSON_CV = "person-cv", _("Person CV")
-    EQUIPMENT = "equipment", _("Equipment")
-    PROCEDURE = "procedure", _("Procedure")
-    CERTIFICATION = "certification", _("Certification")
-    METHODOLOGY_TEMPLATE = "methodology-template", _("Methodology template")
-    PAST_PROJECT_REFERENCE = "past-project-reference", _("Past project reference")
-
-
-class FileRelationship(models.TextChoices):
-    """Values of the ``file_relationship_enum`` type, in order."""
-
-    MAIN_FILE = "main-file", _("Main file")
-    PHOTO = "photo", _("Photo")
-    CERTIFICATE = "certificate", _("Certificate")
-    DATASHEET = "datasheet", _("Datasheet")
 
 
 class ContentBlock(TenantModel):
@@ -116,8 +102,6 @@ class ContentBlock(TenantModel):
         return self.title
 
     def clean(self) -> None:
-        from library.metadata import clean_metadata, normalize_tags
-
         super().clean()
         self.tags = normalize_tags(self.tags)
         if self.content:
@@ -128,19 +112,15 @@ class ContentBlock(TenantModel):
             raise ValidationError({"metadata": exc.error_list}) from None
 
     def save(self, *args, **kwargs) -> None:
-        from library.metadata import normalize_tags
-
         self.tags = normalize_tags(self.tags)
         super().save(*args, **kwargs)
 
     @property
     def valid_until(self):
-        from library.metadata import expiry_date
-
         return expiry_date(self.metadata)
 
 
-class ContentBlockVersion(DirectLoadModel):
+class ContentBlockVersion(models.Model):
     """A content block as it was before one of its saved changes.
 
     Version N of a block is kept here when version N+1 is saved, with who saved N+1
@@ -175,7 +155,7 @@ class ContentBlockVersion(DirectLoadModel):
     replaced_at = models.DateTimeField(_("replaced at"), db_default=Now())
     changes = models.JSONField(_("changes"), default=dict, blank=True)
 
-    objects = tenant_queryset("block__company").as_manager()
+    objects = BlockVersionQuerySet.as_manager()
 
     class Meta:
         db_table = "content_block_versions"
@@ -248,7 +228,7 @@ class StoredFile(TenantModel):
         return self.filename
 
 
-class BlockFile(DirectLoadModel):
+class BlockFile(models.Model):
     """A file attached to a content block, with the role it plays there."""
 
     id = uuid_primary_key()
@@ -271,7 +251,7 @@ class BlockFile(DirectLoadModel):
     )
     created_at = created_at()
 
-    objects = tenant_queryset("block__company").as_manager()
+    objects = BlockFileQuerySet.as_manager()
 
     class Meta:
         db_table = "block_files"

@@ -5,30 +5,28 @@ import uuid
 
 from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.search import SearchRank
-from django.core.cache import cache
 from django.db.models import F, Func, TextField
 from django.db.models.fields.json import KeyTextTransform
 from django.utils import timezone
 
-from config.db.search import FrenchQuery
+from config import cache_keys
+from config.db.search import BlockDocument, FrenchQuery
+from library.metadata import normalize_tags
 from tenants.managers import TenantQuerySet
+
+__all__ = [
+    # Defined with the other search expressions; migration library.0003 names it here.
+    "BlockDocument",
+    "BlockFileQuerySet",
+    "BlockVersionQuerySet",
+    "CompanyTags",
+    "ContentBlockQuerySet",
+]
 
 EXPIRY_KEY = "valid_until"  # see library.metadata
 
 #: Dated content shows as "expiring" this many days before its valid_until.
 EXPIRY_WARNING_DAYS = 60
-
-
-class BlockDocument(Func):
-    """``enpyco_block_fts(title, content, tags)``: the weighted French document of a
-    block (title A, tags B, content C), the expression of idx_content_blocks_fts."""
-
-    function = "enpyco_block_fts"
-
-    def __init__(self):
-        from django.contrib.postgres.search import SearchVectorField
-
-        super().__init__(F("title"), F("content"), F("tags"), output_field=SearchVectorField())
 
 
 class CompanyTags(Func):
@@ -59,11 +57,17 @@ COMPANY_TAG_INDEX_MAX_BLOCKS = 10_000
 def company_block_count(model, company_id) -> int:
     """The company's number of content blocks, cached for five minutes: it only
     chooses between two plans, and a count on every filter would cost more than it saves."""
-    return cache.get_or_set(
-        f"library:block-count:{company_id}",
-        lambda: model._base_manager.filter(company_id=company_id).count(),
-        300,
+    return cache_keys.BLOCK_COUNT.get_or_set(
+        lambda: model._base_manager.filter(company_id=company_id).count(), company=company_id
     )
+
+
+class BlockVersionQuerySet(TenantQuerySet):
+    company_path = "block__company"
+
+
+class BlockFileQuerySet(TenantQuerySet):
+    company_path = "block__company"
 
 
 class ContentBlockQuerySet(TenantQuerySet):
@@ -80,26 +84,33 @@ class ContentBlockQuerySet(TenantQuerySet):
             .order_by("-search_rank", "-updated_at")
         )
 
-    def tagged_all(self, tags: list[str]) -> ContentBlockQuerySet:
-        """Blocks having every tag (``@>``; see ``_tag_filter`` for the index)."""
-        return self._tag_filter(_normalized(tags), "contains")
+    def tagged_all(self, tags: list[str], *, company=None) -> ContentBlockQuerySet:
+        """Blocks having every tag (``@>``), of ``company`` when one is given (see
+        ``_tag_filter`` for the index)."""
+        return self._tag_filter(_normalized(tags), "contains", company)
 
-    def tagged_any(self, tags: list[str]) -> ContentBlockQuerySet:
-        """Blocks having at least one of the tags (``&&``)."""
-        return self._tag_filter(_normalized(tags), "overlap")
+    def tagged_any(self, tags: list[str], *, company=None) -> ContentBlockQuerySet:
+        """Blocks having at least one of the tags (``&&``), of ``company`` when given."""
+        return self._tag_filter(_normalized(tags), "overlap", company)
 
-    def _tag_filter(self, tags: list[str], lookup: str) -> ContentBlockQuerySet:
-        """On a queryset scoped to a company of up to COMPANY_TAG_INDEX_MAX_BLOCKS
-        blocks, the company-prefixed keys of idx_content_blocks_company_tags; otherwise
-        ``tags`` itself (idx_content_blocks_tags, or a walk of the company's blocks
-        newest first, as the planner sees fit)."""
-        company = _uuid_text(self.scoped_company_id)
-        if company and company_block_count(self.model, company) <= COMPANY_TAG_INDEX_MAX_BLOCKS:
-            keys = [f"{company}:{tag}" for tag in tags]
-            return self.alias(company_tags=CompanyTags()).filter(
+    def _tag_filter(self, tags: list[str], lookup: str, company) -> ContentBlockQuerySet:
+        """For a company of up to COMPANY_TAG_INDEX_MAX_BLOCKS blocks, the
+        company-prefixed keys of idx_content_blocks_company_tags; otherwise ``tags``
+        itself (idx_content_blocks_tags, or a walk of the company's blocks newest
+        first, as the planner sees fit)."""
+        if company is None:
+            return self.filter(**{f"tags__{lookup}": tags})
+        scoped = self.for_company(company)
+        company_id = _uuid_text(getattr(company, "pk", company))
+        if (
+            company_id
+            and company_block_count(self.model, company_id) <= COMPANY_TAG_INDEX_MAX_BLOCKS
+        ):
+            keys = [f"{company_id}:{tag}" for tag in tags]
+            return scoped.alias(company_tags=CompanyTags()).filter(
                 **{f"company_tags__{lookup}": keys}
             )
-        return self.filter(**{f"tags__{lookup}": tags})
+        return scoped.filter(**{f"tags__{lookup}": tags})
 
     def _with_valid_until(self) -> ContentBlockQuerySet:
         # metadata->>'valid_until' as text: ISO dates compare correctly as strings.
@@ -134,6 +145,4 @@ def _uuid_text(value) -> str | None:
 
 
 def _normalized(tags: list[str]) -> list[str]:
-    from library.metadata import normalize_tags
-
     return normalize_tags(tags) or []

@@ -1,4 +1,10 @@
-"""Multi-step operations on the content library."""
+"""Multi-step operations on the content library.
+
+Every function takes the company it acts for and reads and writes that company's rows
+only: another company's block id is not found, exactly like an id that does not
+exist. Content blocks are saved through ``save_block`` only (the admin included), so
+every saved change is locked against lost updates and keeps the version it replaces.
+"""
 
 from __future__ import annotations
 
@@ -6,8 +12,11 @@ from dataclasses import dataclass
 
 from django.db import transaction
 
+from audit import services as audit
 from audit.models import AuditLog
-from library.models import ContentBlock
+from library import versioning
+from library.models import ContentBlock, ContentBlockVersion
+from tenants.managers import company_pk
 
 
 @dataclass
@@ -19,23 +28,26 @@ class StaleBlock(Exception):
     changed_at: object | None
 
 
-def lock_block_version(block_id, expected_version: int | None) -> int:
-    """Lock the block's row until the end of the transaction and return its version,
-    or raise StaleBlock if it is no longer ``expected_version`` (a lost update)."""
+def lock_block_version(company, block_id, expected_version: int | None) -> int:
+    """Lock the company's block until the end of the transaction and return its
+    version; raise StaleBlock if it is no longer ``expected_version`` (a lost update),
+    ContentBlock.DoesNotExist if the company has no such block."""
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("lock_block_version() must run inside a transaction.")
     current = (
-        ContentBlock.objects.select_for_update()
+        ContentBlock.objects.for_company(company)
+        .select_for_update()
         .filter(pk=block_id)
         .values_list("version", flat=True)
         .first()
     )
-    if current is None or expected_version is None or current == expected_version:
+    if current is None:
+        raise ContentBlock.DoesNotExist(f"No content block {block_id} in this company.")
+    if expected_version is None or current == expected_version:
         return current
     last = (
-        AuditLog.objects.filter(
-            resource_type="content_block", resource_id=block_id, action="content_block.update"
-        )
+        AuditLog.objects.for_company(company)
+        .filter(resource_type="content_block", resource_id=block_id, action="content_block.update")
         .order_by("-timestamp")
         .values("user_id", "timestamp")
         .first()
@@ -47,6 +59,57 @@ def lock_block_version(block_id, expected_version: int | None) -> int:
         user = User.objects.filter(pk=last["user_id"]).only("full_name", "email").first()
         name = (user.full_name or user.email) if user else None
     raise StaleBlock(current, name, last["timestamp"] if last else None)
+
+
+def save_block(
+    company, block: ContentBlock, *, user, expected_version: int | None = None
+) -> ContentBlock:
+    """Save ``block`` for ``company``: created at version 1, or saved as a new version
+    keeping the previous one (a save that changes nothing keeps its version, so that no
+    colleague's open form is made stale for nothing).
+
+    ``expected_version`` (the version the editor opened) refuses a lost update.
+    """
+    company_id = company_pk(company)
+    with transaction.atomic():
+        if block._state.adding:
+            block.company_id = company_id
+            block.version = 1
+            block.save(force_insert=True)
+            return block
+        if str(block.company_id) != str(company_id):
+            raise ContentBlock.DoesNotExist(f"No content block {block.pk} in this company.")
+        current = lock_block_version(company_id, block.pk, expected_version)
+        previous = ContentBlock.objects.get(pk=block.pk)
+        block.version = current + 1 if versioning.has_changes(block, previous) else current
+        block.save()
+        versioning.keep_previous_version(block, previous, user=user)
+    return block
+
+
+def restore_version(company, block_id, version: int, *, user, request=None) -> ContentBlock:
+    """Make version ``version`` of the company's block its new current version
+    (history is kept). ContentBlock.DoesNotExist / ContentBlockVersion.DoesNotExist
+    when the company has no such block or version."""
+    with transaction.atomic():
+        lock_block_version(company, block_id, None)
+        block = ContentBlock.objects.for_company(company).get(pk=block_id)
+        old = ContentBlockVersion.objects.for_company(company).get(block=block, version=version)
+        previous = ContentBlock.objects.get(pk=block.pk)
+        for name in versioning.VERSIONED_FIELDS:
+            setattr(block, name, getattr(old, name))
+        block.version = previous.version + 1
+        block.save()
+        kept = versioning.keep_previous_version(block, previous, user=user)
+        audit.record_object(
+            "restore",
+            block,
+            request=request,
+            user=user,
+            changes=kept.changes if kept else {},
+            extra={"restored_version": old.version, "new_version": block.version},
+        )
+    return block
 
 
 def references_to_blocks(blocks) -> dict:

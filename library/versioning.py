@@ -1,8 +1,7 @@
-"""Content block history: every saved change keeps the version it replaces."""
+"""Content block history: every saved change keeps the version it replaces (see
+``library.services.save_block``, the one path that saves a block)."""
 
 from __future__ import annotations
-
-from django.db import transaction
 
 from audit import services as audit
 from library.models import ContentBlock, ContentBlockVersion
@@ -42,45 +41,3 @@ def keep_previous_version(
         changes=changes,
         **before,
     )
-
-
-def save_block(block: ContentBlock, *, user, expected_version: int | None = None) -> ContentBlock:
-    """Save an edited block as a new version, keeping the previous one.
-
-    ``expected_version`` (the version the editor opened) refuses a lost update; see
-    ``library.services.lock_block_version``.
-    """
-    from library.services import lock_block_version
-
-    with transaction.atomic():
-        current_version = lock_block_version(block.pk, expected_version)
-        previous = ContentBlock.objects.get(pk=block.pk)
-        block.version = current_version + 1 if has_changes(block, previous) else current_version
-        block.save()
-        keep_previous_version(block, previous, user=user)
-    return block
-
-
-def restore_version(
-    block: ContentBlock, version: ContentBlockVersion, *, user, request=None
-) -> ContentBlock:
-    """Make ``version``'s content the block's new current version (history is kept)."""
-    if version.block_id != block.pk:
-        raise ValueError("This version belongs to another block.")
-    with transaction.atomic():
-        locked = ContentBlock.objects.select_for_update().get(pk=block.pk)
-        previous = ContentBlock.objects.get(pk=block.pk)
-        for name in VERSIONED_FIELDS:
-            setattr(locked, name, getattr(version, name))
-        locked.version = previous.version + 1
-        locked.save()
-        kept = keep_previous_version(locked, previous, user=user)
-        audit.record_object(
-            "restore",
-            locked,
-            request=request,
-            user=user,
-            changes=kept.changes if kept else {},
-            extra={"restored_version": version.version, "new_version": locked.version},
-        )
-    return locked

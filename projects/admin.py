@@ -4,6 +4,7 @@ from decimal import Decimal
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.db.models import Count, F, OuterRef, Subquery, Sum
 from django.http import HttpResponseNotAllowed, HttpResponseRedirect
 from django.urls import path, reverse
@@ -21,7 +22,12 @@ from projects.models import (
     RCAnalysis,
     Section,
 )
-from tenants.admin_base import TenantScopedAdmin, TenantScopedInline, scope_queryset
+from tenants.admin_base import (
+    TenantScopedAdmin,
+    TenantScopedInline,
+    companies_of,
+    scope_queryset,
+)
 
 
 class SectionInline(TenantScopedInline, admin.TabularInline):
@@ -48,7 +54,13 @@ class RCAnalysisInline(TenantScopedInline, admin.StackedInline):
 def _transition_action(target: str):
     def action(modeladmin, request, queryset):
         try:
-            moved = workflow.move(list(queryset), target, request=request)
+            with transaction.atomic():  # all the selected projects, or none
+                moved = sum(
+                    workflow.move(
+                        company, queryset.filter(company_id=company), target, request=request
+                    )
+                    for company in companies_of(request, queryset)
+                )
         except workflow.TransitionRefused as refused:
             modeladmin.message_user(request, str(refused), messages.ERROR)
             return
@@ -168,7 +180,7 @@ class ProjectAdmin(TenantScopedAdmin):
             self.message_user(request, _("Unknown status."), messages.ERROR)
         else:
             try:
-                workflow.move(project, target, request=request)
+                workflow.move(project.company_id, project, target, request=request)
                 self.message_user(
                     request,
                     _("“%(project)s” moved to “%(status)s”.")
@@ -211,7 +223,10 @@ class SectionAdmin(TenantScopedAdmin):
 
     @admin.action(permissions=["change"], description=_("Mark reviewed"))
     def mark_reviewed(self, request, queryset):
-        count = services.mark_reviewed(queryset, user=request.user, request=request)
+        count = sum(
+            services.mark_reviewed(company, queryset, user=request.user, request=request)
+            for company in companies_of(request, queryset)
+        )
         self.message_user(
             request,
             ngettext(
@@ -266,7 +281,10 @@ class ContentMatchAdmin(TenantScopedAdmin):
 
     @admin.action(permissions=["change"], description=_("Approve the selected matches"))
     def approve(self, request, queryset):
-        count = services.set_approval(queryset, True, request=request)
+        count = sum(
+            services.set_approval(company, queryset, True, request=request)
+            for company in companies_of(request, queryset)
+        )
         self.message_user(
             request,
             ngettext("%(count)d match approved.", "%(count)d matches approved.", count)
@@ -276,7 +294,10 @@ class ContentMatchAdmin(TenantScopedAdmin):
 
     @admin.action(permissions=["change"], description=_("Reject the selected matches"))
     def reject(self, request, queryset):
-        count = services.set_approval(queryset, False, request=request)
+        count = sum(
+            services.set_approval(company, queryset, False, request=request)
+            for company in companies_of(request, queryset)
+        )
         self.message_user(
             request,
             ngettext("%(count)d match rejected.", "%(count)d matches rejected.", count)

@@ -12,9 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from config.db.enums import EnumField
 from config.db.fields import created_at, uuid_primary_key
-from config.db.loading import DirectLoadModel
-from projects.querysets import ProjectQuerySet
-from tenants.managers import tenant_queryset
+from projects.querysets import ProjectChildQuerySet, ProjectQuerySet
 from tenants.models import TenantModel
 
 __all__ = [
@@ -146,7 +144,7 @@ class Project(TenantModel):
         return self.name
 
 
-class Section(DirectLoadModel):
+class Section(models.Model):
     """One section of a project's memoir, written by hand or generated."""
 
     id = uuid_primary_key()
@@ -179,7 +177,7 @@ class Section(DirectLoadModel):
     reviewed_at = models.DateTimeField(_("reviewed at"), blank=True, null=True)
     created_at = created_at(null=True)
 
-    objects = tenant_queryset("project__company").as_manager()
+    objects = ProjectChildQuerySet.as_manager()
 
     class Meta:
         db_table = "sections"
@@ -202,7 +200,7 @@ class Section(DirectLoadModel):
             _check_block_ids(self.source_blocks, self.project, "source_blocks")
 
 
-class RCAnalysis(DirectLoadModel):
+class RCAnalysis(models.Model):
     """The parsed règlement de consultation of a project (one per project)."""
 
     id = uuid_primary_key()
@@ -227,7 +225,7 @@ class RCAnalysis(DirectLoadModel):
     confidence_score = models.FloatField(_("confidence"), blank=True, null=True)
     created_at = created_at()
 
-    objects = tenant_queryset("project__company").as_manager()
+    objects = ProjectChildQuerySet.as_manager()
 
     class Meta:
         db_table = "rc_analysis"
@@ -240,7 +238,7 @@ class RCAnalysis(DirectLoadModel):
         return str(_("RC analysis of %(project)s") % {"project": self.project})
 
 
-class ContentMatch(DirectLoadModel):
+class ContentMatch(models.Model):
     """A requirement of the RC mapped to content blocks of the library."""
 
     id = uuid_primary_key()
@@ -262,7 +260,7 @@ class ContentMatch(DirectLoadModel):
     approved = models.BooleanField(_("approved"), default=False, db_default=False)
     created_at = created_at()
 
-    objects = tenant_queryset("project__company").as_manager()
+    objects = ProjectChildQuerySet.as_manager()
 
     class Meta:
         db_table = "content_matches"
@@ -284,7 +282,7 @@ class ContentMatch(DirectLoadModel):
             _check_block_ids(self.matched_blocks, self.project, "matched_blocks")
 
 
-class GenerationRequest(DirectLoadModel):
+class GenerationRequest(models.Model):
     """One AI generation of a section, with what it cost."""
 
     id = uuid_primary_key()
@@ -318,7 +316,7 @@ class GenerationRequest(DirectLoadModel):
     created_at = created_at()
     completed_at = models.DateTimeField(_("completed at"), blank=True, null=True)
 
-    objects = tenant_queryset("project__company").as_manager()
+    objects = ProjectChildQuerySet.as_manager()
 
     class Meta:
         db_table = "generation_requests"

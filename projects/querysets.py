@@ -1,22 +1,13 @@
 from __future__ import annotations
 
-from django.contrib.postgres.search import SearchVectorField
-from django.db.models import F, Func
-
-from config.db.search import FrenchQuery
+from config.db.search import FrenchQuery, ProjectDocument
 from tenants.managers import TenantQuerySet
 
 
-class ProjectDocument(Func):
-    """``enpyco_project_fts(name, client, location, lot)``: the expression of
-    idx_projects_fts."""
+class ProjectChildQuerySet(TenantQuerySet):
+    """Rows of a project (sections, matches, analyses, generation requests)."""
 
-    function = "enpyco_project_fts"
-
-    def __init__(self):
-        super().__init__(
-            F("name"), F("client"), F("location"), F("lot"), output_field=SearchVectorField()
-        )
+    company_path = "project__company"
 
 
 class ProjectQuerySet(TenantQuerySet):

@@ -42,20 +42,29 @@ def can_move(status: str, target: str) -> bool:
     return target in allowed_targets(status)
 
 
-def move(projects: Iterable[Project] | Project, target: str, *, request=None) -> int:
-    """Move every project to ``target``, all or none.
+def move(
+    company, projects: Iterable[Project | object] | Project, target: str, *, request=None
+) -> int:
+    """Move every project of ``company`` listed (instances or ids) to ``target``, all or
+    none.
 
     The rows are locked first, so two people moving the same project at once cannot
-    both succeed from the same starting status. Returns how many projects moved.
+    both succeed from the same starting status. An id the company has no project for
+    refuses the whole move, as an unknown id would. Returns how many projects moved.
     """
     if isinstance(projects, Project):
         projects = [projects]
-    ids = [p.pk for p in projects]
+    ids = {getattr(p, "pk", p) for p in projects}
     target_label = S(target).label
     with transaction.atomic():
         locked = list(
-            Project.objects.select_for_update(of=("self",)).filter(pk__in=ids).order_by("pk")
+            Project.objects.for_company(company)
+            .select_for_update(of=("self",))
+            .filter(pk__in=ids)
+            .order_by("pk")
         )
+        if len(locked) != len(ids):
+            raise TransitionRefused(_("Unknown project. Nothing was changed."))
         refused = [p for p in locked if not can_move(p.status, target)]
         if refused:
             names = ", ".join(

@@ -1,29 +1,36 @@
 from __future__ import annotations
 
-import functools
 import uuid
-from pathlib import PurePath
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.core.files.storage import default_storage
-from django.db import transaction
+from django.db.models import BooleanField, ExpressionWrapper, Q
 from django.forms.models import BaseInlineFormSet
+from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils import formats
 from django.utils.html import format_html
 from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from audit import services as audit
+from config import storage
+from jobs.models import Job
 from rag.embeddings import EmbeddingError, get_backend
 from rag.forms import MemoireForm, PassageSearchForm
-from rag.indexing import IndexingError, index_memoire, memoir_storage_path, stale_chunk_count
+from rag.indexing import stale_chunk_count
 from rag.models import DocumentChunk, Memoire
 from rag.search import search_passages
-from tenants.admin_base import TenantScopedAdmin, TenantScopedInline, is_platform_admin
+from rag.tasks import queue_indexing
+from tenants.admin_base import (
+    TenantScopedAdmin,
+    TenantScopedInline,
+    is_platform_admin,
+    scope_queryset,
+)
+
+_EMBEDDED = ExpressionWrapper(Q(embedding__isnull=False), output_field=BooleanField())
 
 
 class _FirstChunksFormSet(BaseInlineFormSet):
@@ -50,6 +57,10 @@ class DocumentChunkInline(TenantScopedInline, admin.TabularInline):
     def has_change_permission(self, request, obj=None) -> bool:
         return False
 
+    def get_queryset(self, request):
+        # The embedding (1,536 floats a row) is the bulk of a chunk and is never shown.
+        return super().get_queryset(request).defer("embedding").annotate(embedded=_EMBEDDED)
+
     @admin.display(description=_("excerpt"))
     def excerpt(self, obj) -> str:
         return Truncator(obj.content).chars(160)
@@ -64,7 +75,7 @@ class DocumentChunkInline(TenantScopedInline, admin.TabularInline):
 
     @admin.display(description=_("embedded"), boolean=True)
     def has_embedding(self, obj) -> bool:
-        return obj.embedding is not None
+        return obj.embedded
 
 
 @admin.register(Memoire)
@@ -103,61 +114,67 @@ class MemoireAdmin(TenantScopedAdmin):
     def save_model(self, request, obj, form, change):
         upload = form.cleaned_data.get("document")
         if upload:
-            if not change and not is_platform_admin(request.user):
-                obj.company_id = request.user.company_id
-            name = PurePath(upload.name).name
-            obj.filename = name[:255]
+            self.set_server_fields(request, obj, change)
+            checked = form.checked_upload
+            obj.filename = checked.name
             obj.storage_path = default_storage.save(
-                memoir_storage_path(obj.company_id, obj.pk, name), upload
+                storage.memoir_path(obj.company_id, obj.pk, checked.name), upload
             )
         super().save_model(request, obj, form, change)
         if upload:
-            transaction.on_commit(functools.partial(self._index, request, obj))
-
-    def _index(self, request, memoire) -> None:
-        try:
-            result = index_memoire(memoire)
-        except (IndexingError, EmbeddingError) as exc:
-            audit.record_object("index", memoire, request=request, extra={"error": str(exc)})
+            # In the admin's transaction: the job exists once the memoir does.
+            queue_indexing(obj.company_id, obj, user=request.user)
             self.message_user(
                 request,
-                _("“%(memoire)s” could not be indexed: %(error)s")
-                % {"memoire": memoire, "error": exc},
-                messages.ERROR,
+                _("“%(memoire)s” is queued for indexing: its page shows the progress.")
+                % {"memoire": obj},
+                messages.INFO,
             )
-            return
-        audit.record_object(
-            "index",
-            memoire,
-            request=request,
-            extra={
-                "chunks": result.chunks,
-                "model": result.model,
-                "seconds": round(result.seconds, 2),
-            },
-        )
-        self.message_user(
-            request,
-            ngettext(
-                "“%(memoire)s” indexed: %(count)d passage in %(seconds)s s.",
-                "“%(memoire)s” indexed: %(count)d passages in %(seconds)s s.",
-                result.chunks,
-            )
-            % {
-                "memoire": memoire,
-                "count": result.chunks,
-                "seconds": formats.number_format(result.seconds, 1),
-            },
-            messages.SUCCESS,
-        )
 
     @admin.action(permissions=["change"], description=_("Re-index the selected memoirs"))
     def reindex(self, request, queryset):
+        count = 0
         for memoire in queryset:
-            self._index(request, memoire)
+            queue_indexing(memoire.company_id, memoire, user=request.user)
+            count += 1
+        self.message_user(
+            request,
+            ngettext(
+                "%(count)d memoir queued for indexing.",
+                "%(count)d memoirs queued for indexing.",
+                count,
+            )
+            % {"count": count},
+            messages.INFO,
+        )
+
+    def annotate_page(self, request, rows) -> None:
+        running = {}
+        jobs = (
+            Job.objects.filter(
+                target_type=Memoire._meta.label_lower, target_id__in=[r.pk for r in rows]
+            )
+            .unfinished()
+            .order_by("target_id", "-created_at")
+            .distinct("target_id")
+        )
+        for job in scope_queryset(request, jobs):
+            running[job.target_id] = job
+        for row in rows:
+            row._running_job = running.get(row.pk)
 
     @admin.display(description=_("indexing"))
     def index_status(self, obj) -> str:
+        if obj is None or obj.pk is None:
+            return "—"
+        job = getattr(obj, "_running_job", "unknown")
+        if job == "unknown":  # the change page: its latest job, whatever its state
+            job = Job.objects.filter(company_id=obj.company_id).of(obj).first()
+            if job is not None and not job.finished:
+                return render_to_string("jobs/progress.html", {"job": job, "reload": True})
+            job = None
+        if job is not None:
+            return render_to_string("jobs/progress.html", {"job": job})
         status = (obj.metadata or {}).get("index") or {}
         if status.get("status") == "failed":
             return format_html(
@@ -250,6 +267,9 @@ class DocumentChunkAdmin(TenantScopedAdmin):
     list_select_related = ("memoire",)
     exclude = ("embedding",)
     readonly_fields = ("memoire", "content", "metadata", "created_at")
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).defer("embedding")
 
     excerpt = DocumentChunkInline.excerpt
     page = DocumentChunkInline.page

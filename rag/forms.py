@@ -2,15 +2,12 @@ from __future__ import annotations
 
 from django import forms
 from django.conf import settings
-from django.template.defaultfilters import filesizeformat
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from library.filetypes import MEMOIR_KINDS, sniff
+from library.filetypes import MEMOIR_KINDS
+from library.uploads import check_upload
 from rag.models import Memoire
-
-
-def max_upload_bytes() -> int:
-    return getattr(settings, "RAG_MAX_UPLOAD_BYTES", 50 * 1024 * 1024)
 
 
 class MemoireForm(forms.ModelForm):
@@ -28,29 +25,26 @@ class MemoireForm(forms.ModelForm):
         upload = self.cleaned_data.get("document")
         if not upload:
             return upload
-        if upload.size == 0:
-            raise forms.ValidationError(_("The file is empty."), code="empty")
-        if upload.size > max_upload_bytes():
-            raise forms.ValidationError(
-                _("The file is too large (%(size)s; at most %(max)s).")
-                % {"size": filesizeformat(upload.size), "max": filesizeformat(max_upload_bytes())},
-                code="too_large",
+        try:
+            self.checked_upload = check_upload(
+                upload,
+                kinds=MEMOIR_KINDS,
+                max_bytes=settings.RAG_MAX_UPLOAD_BYTES,
+                refusal=_(
+                    "A memoir must be a PDF, DOCX or text file; this file is not one of them."
+                ),
             )
-        upload.seek(0)
-        data = upload.read()
-        upload.seek(0)
-        kind = sniff(data[:8192], data)
-        if kind not in MEMOIR_KINDS:
-            raise forms.ValidationError(
-                _("A memoir must be a PDF, DOCX or text file; this file is not one of them."),
-                code="file_type",
-            )
-        upload.detected_kind = kind
+        except ValidationError as exc:
+            raise forms.ValidationError(exc.messages[0], code=exc.code) from None
         return upload
 
     def clean(self):
         cleaned = super().clean()
-        if not self.instance.pk and not cleaned.get("document") and "document" not in self.errors:
+        if (
+            self.instance._state.adding
+            and not cleaned.get("document")
+            and "document" not in self.errors
+        ):
             self.add_error("document", _("Choose the memoir's document."))
         return cleaned
 

@@ -1,8 +1,9 @@
 """Indexing a memoir: text → chunks → embeddings → document_chunks.
 
-The slow part (extraction and embedding) runs outside any transaction; swapping the
+It runs as a background job (``rag.tasks``); ``index_memoire`` is the work itself. The
+slow part (extraction and embedding) runs outside any transaction; swapping the
 memoir's chunks is one short transaction, so re-indexing either replaces all the
-chunks or leaves the old ones untouched, and a failure is recorded on the memoir.
+chunks or leaves the old ones untouched.
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import PurePath
 
 from django.conf import settings
 from django.core.files.storage import default_storage
@@ -22,13 +22,14 @@ from django.utils.translation import gettext as _
 
 from library.filetypes import MEMOIR_KINDS, sniff
 from rag.chunking import chunk_blocks
-from rag.embeddings import EmbeddingBackend, EmbeddingError, get_backend, pad
+from rag.embeddings import EmbeddingBackend, get_backend, pad
 from rag.extraction import ExtractionError, extract
 from rag.models import DocumentChunk, Memoire
 
 
 class IndexingError(Exception):
-    """Indexing failed; the memoir keeps its previous chunks. Message for the user."""
+    """Indexing cannot succeed as things are (unreadable file, no text…); the memoir
+    keeps its previous chunks. The message is for the user."""
 
 
 @dataclass
@@ -48,52 +49,56 @@ def memoir_kind(data: bytes) -> str:
     return kind.name
 
 
-def _record_status(memoire: Memoire, status: dict) -> None:
+def record_status(memoire_id, status: dict) -> None:
     """Merge ``{"index": status}`` into the memoir's metadata (one UPDATE, no race on
     the other keys)."""
-    Memoire.objects.filter(pk=memoire.pk).update(
+    Memoire.objects.filter(pk=memoire_id).update(
         metadata=RawSQL(
             "coalesce(metadata, '{}'::jsonb) || %s::jsonb", [json.dumps({"index": status})]
         ),
     )
 
 
+Progress = Callable[..., None]
+
+
 def index_memoire(
-    memoire: Memoire,
+    company,
+    memoire_id,
     *,
     backend: EmbeddingBackend | None = None,
-    progress: Callable[[int, int], None] | None = None,
+    progress: Progress | None = None,
 ) -> IndexResult:
-    """(Re)build the memoir's chunks from its stored file."""
+    """(Re)build the chunks of the company's memoir ``memoire_id`` from its stored file.
+
+    Raises Memoire.DoesNotExist for a memoir the company does not have, IndexingError
+    when the file cannot be indexed, EmbeddingError when the embedding backend fails
+    (worth trying again).
+    """
+    memoire = Memoire.objects.for_company(company).get(pk=memoire_id)
     backend = backend or get_backend()
+    report = progress or (lambda *args, **kwargs: None)
     started = time.perf_counter()
+    report(0, None, _("Reading the document"))
     try:
-        try:
-            with default_storage.open(memoire.storage_path, "rb") as handle:
-                data = handle.read()
-        except (FileNotFoundError, OSError) as exc:
-            raise IndexingError(
-                _("The memoir's file cannot be read (%(path)s): %(error)s")
-                % {"path": memoire.storage_path, "error": exc}
-            ) from exc
+        with default_storage.open(memoire.storage_path, "rb") as handle:
+            data = handle.read()
+    except (FileNotFoundError, OSError) as exc:
+        raise IndexingError(
+            _("The memoir's file cannot be read (%(path)s): %(error)s")
+            % {"path": memoire.storage_path, "error": exc}
+        ) from exc
+    try:
         blocks = extract(data, memoir_kind(data))
-        chunks = chunk_blocks(
-            blocks,
-            size=getattr(settings, "RAG_CHUNK_SIZE", 1000),
-            overlap=getattr(settings, "RAG_CHUNK_OVERLAP", 150),
-        )
-        vectors = []
-        batch = max(1, backend.batch_size)
-        for start in range(0, len(chunks), batch):
-            vectors.extend(backend.embed([c.content for c in chunks[start : start + batch]]))
-            if progress:
-                progress(min(start + batch, len(chunks)), len(chunks))
-    except (ExtractionError, EmbeddingError) as exc:
-        _record_status(memoire, _failure(str(exc), backend))
+    except ExtractionError as exc:
         raise IndexingError(str(exc)) from exc
-    except IndexingError as exc:
-        _record_status(memoire, _failure(str(exc), backend))
-        raise
+    chunks = chunk_blocks(blocks, size=settings.RAG_CHUNK_SIZE, overlap=settings.RAG_CHUNK_OVERLAP)
+    report(0, len(chunks), _("Embedding the passages"))
+    vectors = []
+    batch = max(1, backend.batch_size)
+    for start in range(0, len(chunks), batch):
+        vectors.extend(backend.embed([c.content for c in chunks[start : start + batch]]))
+        report(min(start + batch, len(chunks)), len(chunks))
 
     rows = [
         DocumentChunk(
@@ -117,8 +122,9 @@ def index_memoire(
         "indexed_at": timezone.now().isoformat(),
         "error": None,
     }
+    report(len(chunks), len(chunks), _("Saving the passages"))
     with transaction.atomic():
-        locked = Memoire.objects.select_for_update().get(pk=memoire.pk)
+        locked = Memoire.objects.for_company(company).select_for_update().get(pk=memoire.pk)
         if locked.storage_path != memoire.storage_path:
             # A newer document was uploaded meanwhile: its own indexing wins.
             raise IndexingError(
@@ -133,25 +139,11 @@ def index_memoire(
     return IndexResult(memoire, len(rows), time.perf_counter() - started, backend.model_name)
 
 
-def _failure(message: str, backend: EmbeddingBackend) -> dict:
-    return {
-        "status": "failed",
-        "error": message,
-        "model": backend.model_name,
-        "failed_at": timezone.now().isoformat(),
-    }
-
-
-def memoir_storage_path(company_id, memoire_id, filename: str) -> str:
-    """Per-company location of a memoir's file in the storage."""
-    name = PurePath(filename).name or "memoire"
-    return f"companies/{company_id}/memoires/{memoire_id}/{name}"
-
-
 def stale_chunk_count(company_id=None, model_name: str | None = None) -> int:
-    """Chunks not embedded by the active model (to re-embed after a model change)."""
+    """Chunks not embedded by the active model (to re-embed after a model change);
+    every company's for ``company_id=None`` (platform superusers)."""
     model_name = model_name or get_backend().model_name
     qs = DocumentChunk.objects.exclude(metadata__embedding_model=model_name)
     if company_id is not None:
-        qs = qs.filter(memoire__company_id=company_id)
+        qs = qs.for_company(company_id)
     return qs.count()

@@ -8,8 +8,8 @@ from django.utils.translation import gettext_lazy as _
 from pgvector.django import IvfflatIndex, VectorField
 
 from config.db.fields import created_at, uuid_primary_key
-from config.db.loading import DirectLoadModel
-from tenants.managers import TenantQuerySet, tenant_queryset
+from rag.querysets import DocumentChunkQuerySet
+from tenants.managers import TenantQuerySet
 from tenants.models import TenantModel
 
 __all__ = ["EMBEDDING_DIMENSIONS", "DocumentChunk", "Memoire"]
@@ -61,7 +61,7 @@ class Memoire(TenantModel):
         return self.filename
 
 
-class DocumentChunk(DirectLoadModel):
+class DocumentChunk(models.Model):
     """A passage of a memoir with its embedding (legacy table, unchanged)."""
 
     id = uuid_primary_key()
@@ -77,7 +77,7 @@ class DocumentChunk(DirectLoadModel):
     metadata = models.JSONField(_("metadata"), blank=True, null=True)
     created_at = created_at(null=True)
 
-    objects = tenant_queryset("memoire__company").as_manager()
+    objects = DocumentChunkQuerySet.as_manager()
 
     class Meta:
         db_table = "document_chunks"

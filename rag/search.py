@@ -27,11 +27,11 @@ import re
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.core.cache import cache
 from django.db import connection, transaction
 from django.db.models import FloatField, Func
 from pgvector.django import CosineDistance
 
+from config import cache_keys
 from config.db.search import FrenchDocument, FrenchQuery
 from rag.embeddings import get_backend, pad
 from rag.models import DocumentChunk
@@ -72,7 +72,7 @@ def suited_ivfflat_lists(rows: int) -> int:
 def vector_index() -> VectorIndex:
     """The ANN index of document_chunks (read from the catalog at most once a minute:
     tune_vector_index may rebuild it in another process)."""
-    return cache.get_or_set("rag:vector-index", _read_vector_index, 60)
+    return cache_keys.VECTOR_INDEX.get_or_set(_read_vector_index)
 
 
 def _read_vector_index() -> VectorIndex:
@@ -91,7 +91,7 @@ def _read_vector_index() -> VectorIndex:
 
 
 def pgvector_version() -> tuple[int, ...]:
-    return cache.get_or_set("rag:pgvector-version", _read_pgvector_version, 600)
+    return cache_keys.PGVECTOR_VERSION.get_or_set(_read_pgvector_version)
 
 
 def _read_pgvector_version() -> tuple[int, ...]:
@@ -108,7 +108,7 @@ def company_chunk_count(company_id, model_name: str) -> int:
         embedding__isnull=False,
         metadata__embedding_model=model_name,
     )
-    return cache.get_or_set(f"rag:chunks:{company_id}:{model_name}", embedded.count, 60)
+    return cache_keys.CHUNK_COUNT.get_or_set(embedded.count, company=company_id, model=model_name)
 
 
 def _table_rows() -> int:
@@ -187,7 +187,7 @@ def vector_candidates(
         "vector": _vector_literal(pad(vector)),
     }
     own = company_chunk_count(company_id, model_name)
-    threshold = getattr(settings, "RAG_EXACT_SEARCH_MAX_CHUNKS", 20000)
+    threshold = settings.RAG_EXACT_SEARCH_MAX_CHUNKS
     if memoire_ids or own <= threshold or vector_index().method is None:
         return _exact(params, n), "exact"
     share = own / max(_table_rows(), own, 1)

@@ -19,9 +19,9 @@ LOGIN_FAILED = "user.login_failed"
 
 
 def _limits() -> tuple[int, int, datetime.timedelta]:
-    per_account = getattr(settings, "LOGIN_MAX_FAILURES_PER_ACCOUNT", 5)
-    per_address = getattr(settings, "LOGIN_MAX_FAILURES_PER_ADDRESS", 20)
-    window = datetime.timedelta(seconds=getattr(settings, "LOGIN_FAILURE_WINDOW", 15 * 60))
+    per_account = settings.LOGIN_MAX_FAILURES_PER_ACCOUNT
+    per_address = settings.LOGIN_MAX_FAILURES_PER_ADDRESS
+    window = datetime.timedelta(seconds=settings.LOGIN_FAILURE_WINDOW)
     return per_account, per_address, window
 
 

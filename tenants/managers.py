@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import datetime
+import uuid
 from typing import TYPE_CHECKING
 
 from django.contrib.auth.base_user import BaseUserManager
@@ -13,46 +14,26 @@ if TYPE_CHECKING:
     from tenants.models import Company
 
 
+class CompanyRequired(LookupError):
+    """A company-scoped query was asked for without a company: it fails closed rather
+    than reading every company's rows."""
+
+
 class TenantQuerySet(models.QuerySet):
     """QuerySet of rows owned by a company.
 
-    ``company_path`` names the lookup from the model to its company, so tables that
-    hold no ``company_id`` of their own (sections, matches…) are scoped through their
-    parent the same way.
+    ``company_path`` names the lookup from the model to its company, so tables reached
+    through a parent (sections, matches…) are scoped the same way. Each model's
+    queryset is a class of its own that sets it.
     """
 
     company_path = "company"
 
-    #: The company given to ``for_company``, for methods whose index takes the company
-    #: as a value (``ContentBlockQuerySet.tagged_all``); None when not scoped to one.
-    scoped_company_id = None
-
-    def for_company(self, company: Company | int | str | None) -> TenantQuerySet:
-        if company is None:
-            return self.none()
-        scoped = self.filter(**{self.company_path: company})
-        scoped.scoped_company_id = getattr(company, "pk", company)
-        return scoped
-
-    def _clone(self):
-        clone = super()._clone()
-        clone.scoped_company_id = self.scoped_company_id
-        return clone
-
-    def __or__(self, other):
-        return self._combined_scope(other, super().__or__(other))
-
-    def __xor__(self, other):
-        return self._combined_scope(other, super().__xor__(other))
-
-    def _combined_scope(self, other, combined):
-        """``a | b`` reaches both sides' rows: it is scoped to one company only when
-        both sides are (``&`` narrows, and keeps the left side's company)."""
-        if combined is self or combined is other:  # one side was empty
-            return combined
-        if self.scoped_company_id != getattr(other, "scoped_company_id", None):
-            combined.scoped_company_id = None
-        return combined
+    def for_company(self, company: Company | uuid.UUID | str) -> TenantQuerySet:
+        """The rows of ``company`` (an instance or its id). Raises CompanyRequired when
+        ``company`` is None or empty: no caller gets every company's rows by mistake."""
+        company_id = company_pk(company)
+        return self.filter(**{self.company_path: company_id})
 
     def _years(self, field_name: str, order: str) -> list[int] | None:
         """Years from the first to the last row, read through two index lookups.
@@ -89,9 +70,16 @@ class TenantQuerySet(models.QuerySet):
         ]
 
 
-def tenant_queryset(path: str) -> type[TenantQuerySet]:
-    """A TenantQuerySet subclass scoped through ``path`` (e.g. ``"project__company"``)."""
-    return type(f"TenantQuerySet_{path}", (TenantQuerySet,), {"company_path": path})
+def company_pk(company) -> uuid.UUID | str:
+    """The id of ``company`` (an instance or an id), or CompanyRequired."""
+    company_id = getattr(company, "pk", company)
+    if company_id in (None, ""):
+        raise CompanyRequired("A company is required to read or change company data.")
+    return company_id
+
+
+class CompanyQuerySet(TenantQuerySet):
+    company_path = "pk"
 
 
 class UserQuerySet(TenantQuerySet):

@@ -10,13 +10,12 @@ from django.utils.translation import gettext_lazy as _
 
 from config.db.enums import EnumField
 from config.db.fields import created_at, uuid_primary_key
-from config.db.loading import DirectLoadModel
-from tenants.managers import UserManager, tenant_queryset
+from tenants.managers import CompanyQuerySet, UserManager
 
 __all__ = ["Company", "Role", "TenantModel", "User"]
 
 
-class Company(DirectLoadModel):
+class Company(models.Model):
     """The tenant: a construction company and everything it owns."""
 
     id = uuid_primary_key()
@@ -33,7 +32,7 @@ class Company(DirectLoadModel):
     settings = models.JSONField(_("settings"), default=dict, db_default={}, blank=True)
     created_at = created_at()
 
-    objects = tenant_queryset("pk").as_manager()
+    objects = CompanyQuerySet.as_manager()
 
     class Meta:
         db_table = "companies"
@@ -57,7 +56,7 @@ class Role(models.TextChoices):
     VIEWER = "viewer", _("Viewer")
 
 
-class User(DirectLoadModel, AbstractBaseUser, PermissionsMixin):
+class User(AbstractBaseUser, PermissionsMixin):
     """A member of a company (or a platform superuser, who belongs to none)."""
 
     id = uuid_primary_key()
@@ -136,7 +135,7 @@ class User(DirectLoadModel, AbstractBaseUser, PermissionsMixin):
         return self.full_name.split(" ")[0] if self.full_name else self.email
 
 
-class TenantModel(DirectLoadModel):
+class TenantModel(models.Model):
     """Base of every table that belongs to one company (``company_id`` NOT NULL)."""
 
     company = models.ForeignKey(

@@ -28,10 +28,12 @@ _READABLE = {
     "projects.generationrequest": VIEW,
     "rag.memoire": VIEW,
     "rag.documentchunk": VIEW,
+    "jobs.job": VIEW,
 }
 
 #: What a *user* edits: the library, memoirs and the tender workflow. Document chunks
-#: are written by indexing only; users and the company profile are the admin's.
+#: and background jobs are written by the application only; users and the company
+#: profile are the admin's.
 _CONTENT = {
     model: EDIT
     for model in (

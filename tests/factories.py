@@ -28,6 +28,7 @@ from django.utils import timezone
 from factory.django import DjangoModelFactory
 
 from audit.models import AuditLog
+from jobs.models import Job, JobKind, JobStatus
 from library.models import (
     BlockFile,
     BlockType,
@@ -50,9 +51,13 @@ from projects.models import (
 from rag.models import EMBEDDING_DIMENSIONS, DocumentChunk, Memoire
 from tenants.models import Company, Role, User
 
+#: The apps holding the product's models (benchmarks has none).
+PROJECT_APPS = ("tenants", "library", "projects", "rag", "audit", "jobs")
+
 __all__ = [
     "ALL_FACTORIES",
     "DEFAULT_PASSWORD",
+    "PROJECT_APPS",
     "AuditLogFactory",
     "BlockFileFactory",
     "CompanyFactory",
@@ -61,6 +66,7 @@ __all__ = [
     "ContentMatchFactory",
     "DocumentChunkFactory",
     "GenerationRequestFactory",
+    "JobFactory",
     "MemoireFactory",
     "PastProjectFactory",
     "ProjectFactory",
@@ -432,6 +438,24 @@ class DocumentChunkFactory(DjangoModelFactory):
         embedded = factory.Trait(embedding=factory.Sequence(random_embedding))
 
 
+# --- jobs ------------------------------------------------------------------------------
+
+
+class JobFactory(DjangoModelFactory):
+    """A queued indexing job (of a memoir id that need not exist: ``target_id`` is a
+    plain uuid, as jobs outlive their objects)."""
+
+    class Meta:
+        model = Job
+
+    company = factory.SubFactory(CompanyFactory)
+    kind = JobKind.MEMOIR_INDEXING
+    target_type = "rag.memoire"
+    target_id = factory.LazyFunction(uuid.uuid4)
+    target_label = factory.Sequence(lambda n: f"memoire-technique-{n}.pdf")
+    status = JobStatus.QUEUED
+
+
 # --- audit -----------------------------------------------------------------------------
 
 
@@ -475,5 +499,6 @@ ALL_FACTORIES: tuple[type[DjangoModelFactory], ...] = (
     GenerationRequestFactory,
     MemoireFactory,
     DocumentChunkFactory,
+    JobFactory,
     AuditLogFactory,
 )

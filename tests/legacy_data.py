@@ -78,7 +78,8 @@ def row_snapshot(db: ScratchDatabase) -> dict[str, list[str]]:
 
 
 def schema_snapshot(db: ScratchDatabase, tables: tuple[str, ...] = LEGACY_TABLES) -> dict:
-    """Columns, constraints, indexes of ``tables``, user enum types and functions."""
+    """Columns, constraints, indexes of ``tables``, user enum types and functions (the job
+    queue's own, ``procrastinate_*``, left out: they outlive the product's migrations)."""
     columns = db.execute(
         "SELECT table_name, column_name, ordinal_position, data_type, udt_name, "
         "character_maximum_length, is_nullable, column_default "
@@ -99,16 +100,18 @@ def schema_snapshot(db: ScratchDatabase, tables: tuple[str, ...] = LEGACY_TABLES
     )
     enums = db.execute(
         "SELECT typname FROM pg_type WHERE typtype = 'e' "
-        "AND typnamespace = 'public'::regnamespace ORDER BY 1"
+        "AND typnamespace = 'public'::regnamespace AND typname NOT LIKE 'procrastinate%%' "
+        "ORDER BY 1"
     )
     functions = db.execute(
         "SELECT p.proname, pg_get_functiondef(p.oid) FROM pg_proc p "
         "WHERE p.pronamespace = 'public'::regnamespace AND p.prokind = 'f' "
         "AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = p.oid AND d.deptype = 'e') "
-        "ORDER BY 1"
+        "AND p.proname NOT LIKE 'procrastinate%%' ORDER BY 1"
     )
     triggers = db.execute(
-        "SELECT tgrelid::regclass::text, tgname FROM pg_trigger WHERE NOT tgisinternal ORDER BY 1, 2"
+        "SELECT tgrelid::regclass::text, tgname FROM pg_trigger WHERE NOT tgisinternal "
+        "AND tgname NOT LIKE 'procrastinate%%' ORDER BY 1, 2"
     )
     return {
         "columns": columns,
@@ -124,7 +127,8 @@ def public_tables(db: ScratchDatabase) -> set[str]:
     return {r[0] for r in db.execute("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")}
 
 
-#: Django's own bookkeeping tables, which outlive `migrate tenants zero`.
+#: Django's own bookkeeping tables and the job queue's, which outlive `migrate tenants
+#: zero` (they belong to no app of the product).
 DJANGO_TABLES = {
     "django_migrations",
     "django_content_type",
@@ -132,4 +136,8 @@ DJANGO_TABLES = {
     "auth_permission",
     "auth_group",
     "auth_group_permissions",
+    "procrastinate_jobs",
+    "procrastinate_events",
+    "procrastinate_periodic_defers",
+    "procrastinate_workers",
 }

@@ -19,7 +19,7 @@ from django.db import connection
 from config.db.url import database_url
 
 ROOT = Path(__file__).resolve().parent.parent
-LEGACY_SCHEMA = ROOT.parent / "shared" / "legacy" / "legacy_schema.sql"
+LEGACY_SCHEMA = ROOT / "projects" / "migrations" / "legacy_schema.sql"
 
 
 @dataclass

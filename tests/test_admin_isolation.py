@@ -11,6 +11,8 @@ it has a factory in ``tests.factories``.
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
 from django.contrib.admin.utils import get_fields_from_path
 from django.contrib.contenttypes.models import ContentType
@@ -22,8 +24,9 @@ from django.db import models
 from django.test import override_settings
 from django.urls import reverse
 
+from library.models import StoredFile
 from rag.models import Memoire
-from tenants.admin_base import ScopedRawIdWidget
+from tenants.admin_base.widgets import ScopedRawIdWidget
 from tenants.models import Company, User
 from tests.admin_isolation_support import (
     FACTORIES,
@@ -62,6 +65,13 @@ ADD_EXTRA = {
             SimpleUploadedFile(
                 "memoire.txt", b"M\xc3\xa9moire technique de test.\n" * 20, "text/plain"
             )
+        ]
+    },
+    # A library file is created by uploading one (a new content each time: the same
+    # content is stored once per company).
+    StoredFile: lambda: {
+        "upload": [
+            SimpleUploadedFile("photo.png", b"\x89PNG\r\n\x1a\n" + uuid.uuid4().bytes, "image/png")
         ]
     },
 }

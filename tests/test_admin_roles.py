@@ -55,6 +55,7 @@ EXPECTED = {
     "rag.memoire":                 ("vacd", "vacd",  "v",     "vacd"),
     "rag.documentchunk":           ("v",    "v",     "v",     "v"),
     "audit.auditlog":              ("v",    "",      "",      "v"),
+    "jobs.job":                    ("v",    "v",     "v",     "v"),
 }
 # fmt: on
 COLUMNS = (*ROLES, SUPERUSER)

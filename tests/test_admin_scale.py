@@ -7,7 +7,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from tenants.admin_base import CappedCountPaginator
+from tenants.admin_base.changelist import CappedCountPaginator
 from tests.admin_helpers import admin_client
 from tests.factories import ProjectFactory, UserFactory
 
@@ -131,17 +131,19 @@ def test_workflow_actions_run_a_constant_number_of_queries(action):
         if action == "mark_reviewed":
             SectionFactory.create_batch(count, project=project)
             run = lambda: services.mark_reviewed(  # noqa: E731
-                Section.objects.filter(project=project), user=user
+                user.company, Section.objects.filter(project=project), user=user
             )
         elif action == "approve":
             ContentMatchFactory.create_batch(count, project=project)
             run = lambda: services.set_approval(  # noqa: E731
-                ContentMatch.objects.filter(project=project), True
+                user.company, ContentMatch.objects.filter(project=project), True
             )
         else:
             ProjectFactory.create_batch(count - 1, company=user.company, status="draft")
             run = lambda: workflow.move(  # noqa: E731
-                list(Project.objects.filter(company=user.company, status="draft")), "rc_analyzing"
+                user.company,
+                list(Project.objects.filter(company=user.company, status="draft")),
+                "rc_analyzing",
             )
         with CaptureQueriesContext(connection) as queries:
             assert run() == count

@@ -4,8 +4,8 @@ import re
 
 import pytest
 
-from tenants.benchmarks.sizes import Sizes, uid
-from tenants.benchmarks.stats import percentile, plan_facts
+from benchmarks.sizes import Sizes, uid
+from benchmarks.stats import percentile, plan_facts
 
 
 def test_benchmark_quick_runs_every_part_and_cleans_up(scratch_db):

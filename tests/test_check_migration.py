@@ -1,4 +1,4 @@
-"""``manage.py check_migration``: the post-migration checklist (tenants.schema_checklist).
+"""``manage.py check_migration``: the post-migration checklist (projects.legacy_checklist).
 
 The good case runs in-process on the migrated test database; each broken case runs the
 command in a subprocess against a scratch database of its own, broken with raw SQL.
@@ -11,14 +11,14 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 
-from rag.models import EMBEDDING_DIMENSIONS, DocumentChunk, Memoire
-from tenants.models import Company
-from tenants.schema_checklist import (
+from projects.legacy_checklist import (
     CONTRACT_ENUM_TYPES,
     CONTRACT_INDEXES,
     INDEXES_SERVED_BY,
     model_enum_types,
 )
+from rag.models import EMBEDDING_DIMENSIONS, DocumentChunk, Memoire
+from tenants.models import Company
 from tests.scratch import ScratchDatabase
 
 
@@ -92,7 +92,7 @@ def test_passes_on_the_migrated_database():
 
 @pytest.mark.django_db
 def test_an_ivfflat_index_with_too_few_lists_for_its_chunks_is_noted(monkeypatch):
-    from tenants import schema_checklist
+    from projects import legacy_checklist as schema_checklist
 
     company = Company.objects.create(name="BTP Test")
     memoire = Memoire.objects.create(company=company, filename="m.pdf", storage_path="/m.pdf")

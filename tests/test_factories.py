@@ -16,10 +16,9 @@ from projects.models import GenerationStatus
 from rag.models import EMBEDDING_DIMENSIONS, DocumentChunk
 from tenants.models import Company, Role, User
 from tests import factories as f
+from tests.factories import PROJECT_APPS
 
 pytestmark = pytest.mark.django_db
-
-PROJECT_APPS = ("tenants", "library", "projects", "rag", "audit")
 
 
 def _name(factory_class: type) -> str:

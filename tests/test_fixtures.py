@@ -22,13 +22,13 @@ from projects.models import ContentMatch, GenerationStatus, Project, RCAnalysis,
 from tenants.checks import DEMO_PASSWORD_ERROR_ID, check_demo_passwords
 from tenants.demo import DEMO_EMAILS, DEMO_PASSWORD
 from tenants.models import Company, Role, User
+from tests.factories import PROJECT_APPS
 from tests.scratch import ScratchDatabase
 
 DEMO_FIXTURE = Path(__file__).resolve().parent.parent / "fixtures" / "demo.json"
 DEMO_OBJECTS = json.loads(DEMO_FIXTURE.read_text(encoding="utf-8"))
 DEMO_MODELS = sorted({obj["model"] for obj in DEMO_OBJECTS})
 DEMO_COMPANY_NAME = "Enpyco Demo Company"
-PROJECT_APPS = ("tenants", "library", "projects", "rag", "audit")
 
 #: Metadata keys each block type must carry.
 METADATA_KEYS = {

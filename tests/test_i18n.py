@@ -25,13 +25,12 @@ from django.urls import reverse
 from django.utils import translation
 from django.utils.translation.template import templatize
 
-from tests.factories import DEFAULT_PASSWORD, ContentBlockFactory, UserFactory
+from tests.factories import DEFAULT_PASSWORD, PROJECT_APPS, ContentBlockFactory, UserFactory
 
 ROOT = Path(settings.BASE_DIR)
 LOCALE_DIR = ROOT / "locale"
 PO_PATH = LOCALE_DIR / "fr" / "LC_MESSAGES" / "django.po"
 MO_PATH = PO_PATH.with_suffix(".mo")
-PROJECT_APPS = ("tenants", "library", "projects", "rag", "audit")
 
 
 # --- a small .po parser ------------------------------------------------------------

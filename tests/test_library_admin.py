@@ -115,10 +115,10 @@ def test_history_lists_versions_and_restores_one(client, member):
 
 def test_viewers_see_history_but_cannot_restore(member):
     block = ContentBlockFactory(company=member.company)
-    from library.versioning import save_block
+    from library.services import save_block
 
     block.content = "v2"
-    save_block(block, user=member, expected_version=1)
+    save_block(block.company, block, user=member, expected_version=1)
     viewer = admin_client(UserFactory(company=member.company, role="viewer"))
     page = viewer.get(reverse("admin:library_contentblock_versions", args=[block.pk]))
     assert page.status_code == 200 and "Restore" not in page.content.decode()

@@ -71,11 +71,21 @@ def _failure(email, ip, ago):
     )
 
 
-def test_the_defaults(settings):
-    del settings.LOGIN_MAX_FAILURES_PER_ACCOUNT
-    del settings.LOGIN_MAX_FAILURES_PER_ADDRESS
-    del settings.LOGIN_FAILURE_WINDOW
-    assert login_throttle._limits() == (5, 20, datetime.timedelta(minutes=15))
+def test_the_defaults(monkeypatch):
+    """What config/settings.py declares when the environment sets nothing."""
+    import importlib
+
+    import config.settings
+
+    for name in ("LOGIN_MAX_FAILURES_PER_ACCOUNT", "LOGIN_MAX_FAILURES_PER_ADDRESS"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.delenv("LOGIN_FAILURE_WINDOW", raising=False)
+    declared = importlib.reload(config.settings)
+    assert (
+        declared.LOGIN_MAX_FAILURES_PER_ACCOUNT,
+        declared.LOGIN_MAX_FAILURES_PER_ADDRESS,
+        datetime.timedelta(seconds=declared.LOGIN_FAILURE_WINDOW),
+    ) == (5, 20, datetime.timedelta(minutes=15))
 
 
 def test_failures_below_the_limit_do_not_block(user):

@@ -16,7 +16,6 @@ from tests.legacy_data import (
     row_snapshot,
     schema_snapshot,
 )
-from tests.scratch import LEGACY_SCHEMA
 
 pytestmark = pytest.mark.migrations
 
@@ -173,8 +172,3 @@ def test_failed_migration_leaves_the_database_as_it_was(legacy_db):
     assert legacy_db.execute(
         "SELECT count(*) FROM django_migrations WHERE app = 'projects' AND name = '0003_company_required'"
     ) == [(0,)]
-
-
-def test_legacy_schema_file_is_the_contract():
-    """The tests above read the contract itself, not a copy that could drift."""
-    assert "CREATE TABLE projects" in LEGACY_SCHEMA.read_text()

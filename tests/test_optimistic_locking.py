@@ -220,7 +220,7 @@ def test_a_save_in_flight_is_waited_for_not_overwritten():
     def other_editor():
         try:
             with transaction.atomic():
-                lock_block_version(block.pk, 1)
+                lock_block_version(block.company_id, block.pk, 1)
                 ContentBlock.objects.filter(pk=block.pk).update(version=2)
                 locked.set()
                 release.wait(5)
@@ -233,7 +233,7 @@ def test_a_save_in_flight_is_waited_for_not_overwritten():
         assert locked.wait(5)
         threading.Timer(0.3, release.set).start()
         with pytest.raises(StaleBlock) as refused, transaction.atomic():
-            lock_block_version(block.pk, 1)
+            lock_block_version(block.company_id, block.pk, 1)
         assert refused.value.current_version == 2
     finally:
         release.set()
@@ -244,7 +244,7 @@ def test_a_save_in_flight_is_waited_for_not_overwritten():
 def test_the_lock_needs_a_transaction():
     block = ContentBlockFactory()
     with pytest.raises(RuntimeError):
-        lock_block_version(block.pk, 1)
+        lock_block_version(block.company_id, block.pk, 1)
 
 
 def test_the_message_gives_the_time_of_the_change_in_local_time(block, alice, bruno):

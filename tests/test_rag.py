@@ -13,17 +13,21 @@ from django.core.files.storage import default_storage
 from django.core.management import CommandError, call_command
 from django.urls import reverse
 
+from config import storage
+from jobs.models import Job, JobStatus
 from library import filetypes
 from rag.chunking import chunk_blocks
 from rag.embeddings import EmbeddingError, pad
 from rag.embeddings.openai import OpenAIEmbeddingBackend
 from rag.extraction import Block, ExtractionError, extract
-from rag.indexing import IndexingError, index_memoire, memoir_storage_path, stale_chunk_count
+from rag.indexing import IndexingError, index_memoire, stale_chunk_count
 from rag.models import DocumentChunk, Memoire
 from rag.search import search_passages
+from rag.tasks import queue_indexing
 from tests.documents import make_docx, make_pdf, make_xlsx
 from tests.factories import DEFAULT_PASSWORD, CompanyFactory, MemoireFactory, UserFactory
 from tests.fake_embeddings import HashingBackend
+from tests.jobs_support import run_queued_jobs
 
 FAKE = "tests.fake_embeddings.HashingBackend"
 
@@ -51,7 +55,7 @@ def _stored_memoire(company, data: bytes, name: str = "memoire.pdf", **kwargs) -
     kwargs.setdefault("uploaded_by", None)
     memoire = MemoireFactory.build(company=company, filename=name, **kwargs)
     memoire.storage_path = default_storage.save(
-        memoir_storage_path(company.pk, memoire.pk, name), ContentFile(data)
+        storage.memoir_path(company.pk, memoire.pk, name), ContentFile(data)
     )
     memoire.save()
     return memoire
@@ -148,7 +152,7 @@ def test_indexing_a_pdf_writes_chunks_with_page_heading_and_model():
     memoire = _stored_memoire(
         CompanyFactory(), make_pdf([["SÉCURITÉ", PPSPS], ["PLANNING", PLANNING]])
     )
-    result = index_memoire(memoire)
+    result = index_memoire(memoire.company_id, memoire.pk)
 
     chunks = list(DocumentChunk.objects.filter(memoire=memoire).order_by("metadata__chunk_index"))
     assert result.chunks == len(chunks) == 2
@@ -165,13 +169,16 @@ def test_indexing_a_pdf_writes_chunks_with_page_heading_and_model():
 @pytest.mark.django_db
 def test_failed_reindexing_keeps_the_old_chunks_and_shows_the_error(settings):
     memoire = _stored_memoire(CompanyFactory(), make_pdf([["SÉCURITÉ", PPSPS]]))
-    index_memoire(memoire)
+    assert queue_indexing(memoire.company_id, memoire, now=True).status == JobStatus.SUCCEEDED
     before = list(DocumentChunk.objects.filter(memoire=memoire).values_list("pk", flat=True))
 
     with default_storage.open(memoire.storage_path, "wb") as handle:
         handle.write(b"%PDF-1.4 truncated")
     with pytest.raises(IndexingError, match="corrupt"):
-        index_memoire(memoire)
+        index_memoire(memoire.company_id, memoire.pk)
+    job = queue_indexing(memoire.company_id, memoire, now=True)
+    # An unreadable file is not worth trying again: one attempt, then the error.
+    assert (job.status, job.attempts) == (JobStatus.FAILED, 1) and "corrupt" in job.error
 
     assert (
         list(DocumentChunk.objects.filter(memoire=memoire).values_list("pk", flat=True)) == before
@@ -190,8 +197,8 @@ class _WrongDimensions(HashingBackend):
 @pytest.mark.django_db
 def test_a_wrong_embedding_dimension_is_refused_and_changes_nothing():
     memoire = _stored_memoire(CompanyFactory(), make_pdf([["SÉCURITÉ", PPSPS]]))
-    with pytest.raises(IndexingError, match="10 dimensions, 64 expected"):
-        index_memoire(memoire, backend=_WrongDimensions())
+    with pytest.raises(EmbeddingError, match="10 dimensions, 64 expected"):
+        index_memoire(memoire.company_id, memoire.pk, backend=_WrongDimensions())
     assert not DocumentChunk.objects.filter(memoire=memoire).exists()
 
 
@@ -213,11 +220,15 @@ def test_padding_keeps_cosine_similarity():
 def test_index_command_prints_a_summary_and_refuses_unknown_ids(capsys):
     memoire = _stored_memoire(CompanyFactory(), make_pdf([["SÉCURITÉ", PPSPS]]))
     out = io.StringIO()
-    call_command("index_memoires", str(memoire.pk), stdout=out)
+    call_command("index_memoires", str(memoire.pk), "--now", stdout=out)
     assert "Indexed 1/1 memoirs: 1 chunks" in out.getvalue() and "chunks/s" in out.getvalue()
-    with pytest.raises(CommandError, match="No memoir with id"):
+    # Without --now, a job per memoir waits for a worker.
+    call_command("index_memoires", str(memoire.pk), stdout=out)
+    assert "1 memoir(s) queued" in out.getvalue()
+    assert Job.objects.get(status=JobStatus.QUEUED).target_id == memoire.pk
+    with pytest.raises(CommandError, match="Aucun mémoire"):
         call_command("index_memoires", "00000000-0000-0000-0000-000000000000")
-    with pytest.raises(CommandError, match="Invalid id"):
+    with pytest.raises(CommandError, match="Identifiant invalide"):
         call_command("index_memoires", "not-a-uuid")
 
 
@@ -316,25 +327,39 @@ def member(client):
 
 
 @pytest.mark.django_db
-def test_uploading_a_memoir_in_the_admin_stores_and_indexes_it(
-    client, member, django_capture_on_commit_callbacks
-):
+def test_uploading_a_memoir_in_the_admin_stores_it_and_queues_its_indexing(client, member):
     data = make_pdf([["SÉCURITÉ", PPSPS]])
     upload = ContentFile(data, name="Mémoire collège.pdf")
-    with django_capture_on_commit_callbacks(execute=True):
-        response = client.post(
-            reverse("admin:rag_memoire_add"),
-            {"document": upload, "client": "Ville de Lyon", "year": 2024, "metadata": "{}"},
-            follow=True,
-        )
+    response = client.post(
+        reverse("admin:rag_memoire_add"),
+        {"document": upload, "client": "Ville de Lyon", "year": 2024, "metadata": "{}"},
+        follow=True,
+    )
     assert response.status_code == 200
     assert response.redirect_chain, response.content.decode()[-3000:]
     memoire = Memoire.objects.get()
     assert memoire.company_id == member.company_id and memoire.uploaded_by == member
     assert memoire.filename == "Mémoire collège.pdf"
     assert memoire.storage_path.startswith(f"companies/{member.company_id}/memoires/{memoire.pk}/")
+    # The request only stored the file and queued the job: nothing is indexed yet.
+    assert "en attente d’indexation" in response.content.decode()
+    assert not DocumentChunk.objects.exists() and memoire.metadata["index"]["status"] == "queued"
+    [job] = Job.objects.all()
+    assert (job.company_id, job.target_id, job.created_by) == (
+        member.company_id,
+        memoire.pk,
+        member,
+    )
+    page = client.get(reverse("admin:rag_memoire_change", args=[memoire.pk])).content.decode()
+    assert reverse("admin:jobs_job_progress", args=[job.pk]) in page
+
+    [done] = run_queued_jobs()
+    assert done.status == JobStatus.SUCCEEDED and done.result["chunks"] == 1
     assert DocumentChunk.objects.filter(memoire=memoire).count() == 1
-    assert "indexé" in response.content.decode() or "indexed" in response.content.decode()
+    memoire.refresh_from_db()
+    assert memoire.indexed and memoire.metadata["index"]["status"] == "indexed"
+    progress = client.get(reverse("admin:jobs_job_progress", args=[job.pk])).json()
+    assert progress["finished"] and progress["done"] == progress["total"] == 1
 
 
 @pytest.mark.django_db
@@ -494,17 +519,17 @@ def test_local_model_captures_meaning_in_french():
 
 
 @pytest.mark.django_db
-def test_indexing_from_the_admin_is_audited(client, member, django_capture_on_commit_callbacks):
+def test_indexing_from_the_admin_is_audited(client, member):
     from audit.models import AuditLog
 
-    with django_capture_on_commit_callbacks(execute=True):
-        client.post(
-            reverse("admin:rag_memoire_add"),
-            {
-                "document": ContentFile(make_pdf([["SÉCURITÉ", PPSPS]]), name="m.pdf"),
-                "metadata": "{}",
-            },
-        )
+    client.post(
+        reverse("admin:rag_memoire_add"),
+        {
+            "document": ContentFile(make_pdf([["SÉCURITÉ", PPSPS]]), name="m.pdf"),
+            "metadata": "{}",
+        },
+    )
+    run_queued_jobs()
     memoire = Memoire.objects.get()
     entry = AuditLog.objects.get(action="memoire.index")
     assert (entry.resource_id, entry.company_id, entry.user_id) == (
@@ -518,11 +543,15 @@ def test_indexing_from_the_admin_is_audited(client, member, django_capture_on_co
 @pytest.mark.django_db
 def test_an_indexing_overtaken_by_a_newer_upload_replaces_nothing():
     memoire = _stored_memoire(CompanyFactory(), make_pdf([["SÉCURITÉ", PPSPS]]))
-    index_memoire(memoire)
+    index_memoire(memoire.company_id, memoire.pk)
     kept = set(DocumentChunk.objects.filter(memoire=memoire).values_list("pk", flat=True))
-    Memoire.objects.filter(pk=memoire.pk).update(storage_path="companies/x/memoires/newer.pdf")
+    newer = "companies/x/memoires/newer.pdf"
+
+    def upload_meanwhile(done, total=None, message=None):
+        if done and done == total:  # embedding finished, about to swap the chunks
+            Memoire.objects.filter(pk=memoire.pk).update(storage_path=newer)
 
     with pytest.raises(IndexingError, match="changed while it was being indexed"):
-        index_memoire(memoire)  # still holds the old path
+        index_memoire(memoire.company_id, memoire.pk, progress=upload_meanwhile)
 
     assert set(DocumentChunk.objects.filter(memoire=memoire).values_list("pk", flat=True)) == kept

@@ -536,9 +536,9 @@ def test_a_move_decided_on_a_stale_status_is_refused(company, member):
     """Two people moving the same project from the same status: only one succeeds."""
     project = ProjectFactory(company=company, status=S.DRAFT)
     seen_by_a, seen_by_b = Project.objects.get(pk=project.pk), Project.objects.get(pk=project.pk)
-    assert workflow.move(seen_by_a, S.RC_ANALYZING) == 1
+    assert workflow.move(company, seen_by_a, S.RC_ANALYZING) == 1
     with pytest.raises(workflow.TransitionRefused):
-        workflow.move(seen_by_b, S.RC_ANALYZING)
+        workflow.move(company, seen_by_b, S.RC_ANALYZING)
     project.refresh_from_db()
     assert project.status == S.RC_ANALYZING
     assert AuditLog.objects.filter(action="project.transition", resource_id=project.pk).count() == 1

@@ -32,6 +32,13 @@ class CreateModelFromSQL(migrations.CreateModel):
     def database_backwards(self, app_label, schema_editor, from_state, to_state):
         schema_editor.execute(self.reverse_sql, params=None)
 
+    def reduce(self, operation, app_label):
+        # The SQL creates the table as it stands in this operation only: folding a later
+        # AddField or AlterField into the model state (as squashmigrations does with a
+        # plain CreateModel) would leave a state the SQL no longer produces. Nothing
+        # folds into it, and nothing is optimised across it.
+        return False
+
 
 class AddFieldWithoutConstraint(migrations.AddField):
     """AddField of a foreign key whose constraint is added later (AddForeignKeyConstraint).

@@ -1,10 +1,23 @@
-"""French full-text search expressions, matching the SQL functions of
-tenants.0003 so that queries use the expression indexes built on them."""
+"""French full-text search: the SQL functions and the Python expressions that call them,
+in one place, so that queries use exactly the expressions the indexes are built on.
+
+The functions are created by migrations (their SQL lives there, as history):
+
+=========================  =====================================  ===========================
+function                   what it returns                        created by
+=========================  =====================================  ===========================
+``enpyco_unaccent(text)``  the text with French accents folded    tenants.0003
+``enpyco_fts(text)``       its French tsvector, accents folded     tenants.0003
+``enpyco_fts_query(text)`` a web-search style French tsquery       tenants.0003
+``enpyco_block_fts(…)``    a content block's weighted document     library.0002
+``enpyco_project_fts(…)``  a project's name, client, location, lot projects.0004
+=========================  =====================================  ===========================
+"""
 
 from __future__ import annotations
 
 from django.contrib.postgres.search import SearchQuery, SearchQueryField, SearchVectorField
-from django.db.models import Func, Value
+from django.db.models import F, Func, Value
 
 
 class FrenchDocument(Func):
@@ -23,3 +36,25 @@ class FrenchQuery(SearchQuery):
         self.config = None
         self.invert = invert
         Func.__init__(self, Value(text), output_field=SearchQueryField())
+
+
+class BlockDocument(Func):
+    """``enpyco_block_fts(title, content, tags)``: the weighted French document of a
+    block (title A, tags B, content C), stored in ``content_blocks.search_document``."""
+
+    function = "enpyco_block_fts"
+
+    def __init__(self):
+        super().__init__(F("title"), F("content"), F("tags"), output_field=SearchVectorField())
+
+
+class ProjectDocument(Func):
+    """``enpyco_project_fts(name, client, location, lot)``: the expression of
+    idx_projects_fts."""
+
+    function = "enpyco_project_fts"
+
+    def __init__(self):
+        super().__init__(
+            F("name"), F("client"), F("location"), F("lot"), output_field=SearchVectorField()
+        )

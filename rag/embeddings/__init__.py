@@ -33,8 +33,8 @@ SHORTCUTS = {
 
 def get_backend() -> EmbeddingBackend:
     """The configured backend (one instance per process: the local model loads once)."""
-    name = getattr(settings, "RAG_EMBEDDING_BACKEND", "local")
-    options = getattr(settings, "RAG_EMBEDDING_OPTIONS", {}) or {}
+    name = settings.RAG_EMBEDDING_BACKEND
+    options = settings.RAG_EMBEDDING_OPTIONS or {}
     return _backend(SHORTCUTS.get(name, name), tuple(sorted(options.items())))
 
 

@@ -6,6 +6,9 @@ database directly, so a plain ``DELETE FROM companies`` must cascade exactly as 
 ORM does. Deriving the rule from the field keeps models, migrations and database in
 step: every FK Django (re)creates gets it, and changing ``on_delete`` alters the
 constraint.
+
+Django 6.1 adds ``ForeignKey(db_on_delete=…)``, which declares the same rule in the
+DDL itself; once the project moves to it, this editor and its overrides go away.
 """
 
 from django.db import models

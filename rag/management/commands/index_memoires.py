@@ -1,20 +1,24 @@
-"""Index (or re-index) memoirs: ``index_memoires ID…``, ``--company ID`` or ``--all``."""
+"""Index (or re-index) memoirs: ``index_memoires ID…``, ``--company ID`` or ``--all``.
+
+Queues one background job per memoir for the workers (``manage.py procrastinate
+worker``); with ``--now``, runs them here, one after the other, with a summary.
+"""
 
 from __future__ import annotations
 
-import sys
 import time
 
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
+from jobs.models import JobStatus
 from rag.embeddings import EmbeddingError, get_backend
-from rag.indexing import IndexingError, index_memoire
 from rag.models import Memoire
+from rag.tasks import queue_indexing
 
 
 class Command(BaseCommand):
-    help = "Extract, chunk and embed memoirs into document_chunks, with a summary."
+    help = "Queue the indexing of memoirs (extract, chunk, embed), or run it now with --now."
 
     def add_arguments(self, parser) -> None:
         parser.add_argument("ids", nargs="*", help="Memoir ids.")
@@ -23,51 +27,54 @@ class Command(BaseCommand):
         parser.add_argument(
             "--stale", action="store_true", help="Only memoirs not indexed with the active model."
         )
+        parser.add_argument(
+            "--now", action="store_true", help="Index here and now instead of queueing jobs."
+        )
 
-    def handle(self, *args, ids, company, all, stale, **options) -> None:
+    def handle(self, *args, ids, company, all, stale, now, **options) -> None:
         if not (ids or company or all):
-            raise CommandError("Name memoir ids, --company ID or --all.")
+            raise CommandError("Indiquez des identifiants de mémoires, --company ID ou --all.")
         memoires = Memoire.objects.order_by("created_at", "pk")
         try:
             if ids:
                 memoires = memoires.filter(pk__in=ids)
                 missing = set(ids) - {str(pk) for pk in memoires.values_list("pk", flat=True)}
                 if missing:
-                    raise CommandError(f"No memoir with id {', '.join(sorted(missing))}.")
+                    raise CommandError(
+                        f"Aucun mémoire avec l'identifiant {', '.join(sorted(missing))}."
+                    )
             if company:
-                memoires = memoires.filter(company_id=company)
+                memoires = memoires.for_company(company)
             backend = get_backend()
             if stale:
                 memoires = memoires.exclude(metadata__index__model=backend.model_name)
             memoires = list(memoires)
         except ValidationError as exc:
-            raise CommandError(f"Invalid id: {exc.messages[0]}") from None
+            raise CommandError(f"Identifiant invalide : {exc.messages[0]}") from None
         except EmbeddingError as exc:
             raise CommandError(str(exc)) from None
+
+        if not now:
+            for memoire in memoires:
+                queue_indexing(memoire.company_id, memoire)
+            self.stdout.write(
+                f"{len(memoires)} memoir(s) queued for indexing: a worker "
+                "(manage.py procrastinate worker) indexes them."
+            )
+            return
 
         total_chunks, failures, started = 0, [], time.perf_counter()
         for number, memoire in enumerate(memoires, start=1):
             label = f"[{number}/{len(memoires)}] {memoire.filename}"
-
-            def progress(done: int, count: int, label=label) -> None:
-                width = 30
-                filled = int(width * done / max(count, 1))
-                sys.stderr.write(
-                    f"\r{label} [{'#' * filled}{'.' * (width - filled)}] {done}/{count}"
-                )
-                sys.stderr.flush()
-
-            try:
-                result = index_memoire(memoire, backend=backend, progress=progress)
-            except IndexingError as exc:
-                sys.stderr.write("\n")
-                failures.append((memoire, str(exc)))
-                self.stderr.write(f"{label}: FAILED — {exc}")
+            job = queue_indexing(memoire.company_id, memoire, now=True)
+            if job.status != JobStatus.SUCCEEDED:
+                failures.append(memoire)
+                self.stderr.write(f"{label}: FAILED — {job.error}")
                 continue
-            sys.stderr.write("\n")
-            total_chunks += result.chunks
-            self.stdout.write(f"{label}: {result.chunks} chunks in {result.seconds:.1f} s")
-
+            total_chunks += job.result.get("chunks", 0)
+            self.stdout.write(
+                f"{label}: {job.result.get('chunks', 0)} chunks in {job.result.get('seconds', 0):.1f} s"
+            )
         seconds = time.perf_counter() - started
         rate = total_chunks / seconds if seconds else 0.0
         self.stdout.write(
@@ -76,5 +83,5 @@ class Command(BaseCommand):
         )
         if failures:
             raise CommandError(
-                f"{len(failures)} memoir(s) failed; their previous chunks were kept."
+                f"{len(failures)} mémoire(s) en échec ; leurs passages précédents sont conservés."
             )

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import time
 
-from django.core.cache import cache
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 
+from config import cache_keys
 from rag.search import suited_ivfflat_lists
 
 INDEX = "document_chunks_embedding_idx"
@@ -61,5 +61,5 @@ class Command(BaseCommand):
                 editor.execute(f"DROP INDEX IF EXISTS {INDEX}")
                 editor.execute(f"ALTER INDEX {INDEX}_new RENAME TO {INDEX}")
             cursor.execute("ANALYZE document_chunks")
-        cache.delete("rag:vector-index")  # other processes see it within a minute
+        cache_keys.VECTOR_INDEX.delete()  # other processes see it within its lifetime
         self.stdout.write(f"{INDEX}: {using} over {rows:,} vectors, built in {built:.1f} s.")

@@ -1,0 +1,23 @@
+"""Where each kind of file is kept in the storage: every path starts with the company's
+folder, so a company's files can be listed, moved or deleted together."""
+
+from __future__ import annotations
+
+from pathlib import PurePath
+
+
+def _name(filename: str, default: str) -> str:
+    return PurePath(filename or "").name or default
+
+
+def company_root(company_id) -> str:
+    return f"companies/{company_id}"
+
+
+def library_file_path(company_id, sha256: str, filename: str) -> str:
+    """A library file; the hash in the path keeps names from colliding."""
+    return f"{company_root(company_id)}/files/{sha256[:2]}/{sha256}/{_name(filename, 'fichier')}"
+
+
+def memoir_path(company_id, memoire_id, filename: str) -> str:
+    return f"{company_root(company_id)}/memoires/{memoire_id}/{_name(filename, 'memoire')}"

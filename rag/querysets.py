@@ -1,0 +1,7 @@
+from __future__ import annotations
+
+from tenants.managers import TenantQuerySet
+
+
+class DocumentChunkQuerySet(TenantQuerySet):
+    company_path = "memoire__company"
