@@ -14,10 +14,12 @@ import math
 import re
 import time
 
-from benchmarks.sizes import BIG_COMPANY, Sizes, uid
+from benchmarks.sizes import BIG_COMPANY, HALF_COMPANY, SMALL_COMPANY, Sizes, uid
 from benchmarks.stats import QueryLog, summary
 
 TARGET_MS = 100.0
+#: The pages of a memoir's passages: the chunk list and the memoir's inline.
+CHUNK_TARGET_MS = 20.0
 
 
 def pages(company: int, later: int) -> list[tuple[str, str, str]]:
@@ -44,11 +46,31 @@ def pages(company: int, later: int) -> list[tuple[str, str, str]]:
     ]
 
 
+def chunk_pages(company: int, later: int) -> list[tuple[str, str, str]]:
+    """The pages of a company's memoir passages (document chunks and their memoir)."""
+    memoire = uid("memoire", company, 0)
+    return [
+        ("document chunks", "page 1", ""),
+        ("document chunks", f"page {later}", f"?p={later}"),
+        ("document chunks", "filter one memoir", f"?memoire__id__exact={memoire}"),
+        ("memoir page", "50 chunks inline", f"memoire:{memoire}"),
+    ]
+
+
 URLS = {
     "content blocks": "admin:library_contentblock_changelist",
     "projects": "admin:projects_project_changelist",
     "audit log": "admin:audit_auditlog_changelist",
+    "document chunks": "admin:rag_documentchunk_changelist",
 }
+
+
+def _url(changelist: str, query: str) -> str:
+    from django.urls import reverse
+
+    if query.startswith("memoire:"):
+        return reverse("admin:rag_memoire_change", args=[query.removeprefix("memoire:")])
+    return reverse(URLS[changelist]) + query
 
 
 def _analyse(queries: list[dict]) -> dict:
@@ -80,30 +102,49 @@ def _fetch(client, url: str) -> int:
     return len(response.content)
 
 
-def measure_changelists(sizes: Sizes, repeat: int, log) -> list[dict]:
+def measure_changelists(sizes: Sizes, repeat: int, log, *, chunks: bool = False) -> list[dict]:
+    """The relational pages of the big company (against a typical one's query counts),
+    and with ``chunks`` the passage pages of the company holding half the chunks
+    (against the one holding 1 %)."""
+    big_later = max(2, min(100, math.ceil(sizes.big_rows / 50)))
+    rows = _measure(
+        ((sizes.typical_company, 2), (BIG_COMPANY, big_later)), pages, TARGET_MS, repeat, log
+    )
+    if chunks:
+        half_later = max(2, min(100, math.ceil(sizes.chunk_shares()[HALF_COMPANY] / 50)))
+        rows += _measure(
+            ((SMALL_COMPANY, 2), (HALF_COMPANY, half_later)),
+            chunk_pages,
+            CHUNK_TARGET_MS,
+            repeat,
+            log,
+        )
+    return rows
+
+
+def _measure(companies, pages_of, target_ms: float, repeat: int, log) -> list[dict]:
+    """Fetch ``pages_of(company, later)`` for the small then the big company of
+    ``companies`` (``(company, later page)`` pairs); time the big one's."""
     from django.db import connection
     from django.test import Client, override_settings
-    from django.urls import reverse
 
     from tenants.models import User
 
     rows = []
     small_counts: dict[int, int] = {}
-    big_later = max(2, min(100, math.ceil(sizes.big_rows / 50)))
+    (_small, _), (big, _) = companies
     with override_settings(ALLOWED_HOSTS=["testserver"], DEBUG=False):
-        for company in (sizes.typical_company, BIG_COMPANY):
+        for company, later in companies:
             client = Client()
             client.force_login(User.objects.get(pk=uid("user", company, 1)))
-            # The typical company's later page is page 2: it has fewer pages.
-            later = big_later if company == BIG_COMPANY else 2
-            for key, (changelist, variant, query) in enumerate(pages(company, later)):
-                url = reverse(URLS[changelist]) + query
+            for key, (changelist, variant, query) in enumerate(pages_of(company, later)):
+                url = _url(changelist, query)
                 _fetch(client, url)  # warm-up: templates, caches
                 log_queries = QueryLog(connection)
                 with connection.execute_wrapper(log_queries):
                     _fetch(client, url)
                 queries = log_queries.queries
-                if company != BIG_COMPANY:
+                if company != big:
                     small_counts[key] = len(queries)
                     continue
                 seconds = []
@@ -117,7 +158,7 @@ def measure_changelists(sizes: Sizes, repeat: int, log) -> list[dict]:
                 unscoped = [c for c in facts["counts"] if not c["scoped"]]
                 constant = small_counts.get(key) == len(queries)
                 problems = []
-                if stats["median_ms"] >= TARGET_MS:
+                if stats["median_ms"] >= target_ms:
                     problems.append("time")
                 if not constant:
                     problems.append("queries grow")
@@ -135,7 +176,7 @@ def measure_changelists(sizes: Sizes, repeat: int, log) -> list[dict]:
                         "queries_small": small_counts.get(key),
                         "sql_ms": sum(q["ms"] for q in queries),
                         **facts,
-                        "target_ms": TARGET_MS,
+                        "target_ms": target_ms,
                         "problems": problems,
                         "ok": not problems,
                     }

@@ -223,6 +223,39 @@ def render(results: dict) -> str:
             out += [f"  - {_ms(q['ms'])} ms: `{q['sql']}`" for q in r["slowest"]]
         out += ["", "</details>", ""]
 
+    if "uploads" in results:
+        u = results["uploads"]
+        out += [
+            "## 2b. Memoir upload and indexing",
+            "",
+            f"A {u['bytes'] / 1000:.0f} KB text memoir posted to the admin's add form (test "
+            "client, company administrator): the request stores the file and queues its "
+            "indexing job. The job is then run as a worker runs it, with the configured "
+            "embedding backend.",
+            "",
+        ]
+        out += _table(
+            ["measure", "median", "p95", "target", ""],
+            [
+                [
+                    "upload request",
+                    f"{_ms(u['median_ms'])} ms",
+                    f"{_ms(u['p95_ms'])} ms",
+                    f"< {u['target_ms']:g} ms",
+                    _verdict(u["median_ms"] < u["target_ms"]),
+                ],
+                [
+                    f"indexing job ({u['model']})",
+                    f"{u['chunks']} chunks in {u['indexing_s']:.1f} s "
+                    f"({u['chunks_per_s']:.1f} chunks/s)",
+                    "—",
+                    "succeeds",
+                    _verdict(u["status"] == "succeeded") + (f" {u['error']}" if u["error"] else ""),
+                ],
+            ],
+        )
+        out.append("")
+
     if "vector" in results:
         v = results["vector"]
         out += [

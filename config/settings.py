@@ -205,4 +205,9 @@ JOBS_RETRY_BACKOFF_SECONDS = env.int("JOBS_RETRY_BACKOFF_SECONDS", default=10)
 # A worker silent (no heartbeat) for this long is taken for dead: its jobs are queued
 # again by the next worker.
 JOBS_STALLED_WORKER_SECONDS = env.int("JOBS_STALLED_WORKER_SECONDS", default=60)
-PROCRASTINATE_WORKER_DEFAULTS = {"concurrency": env.int("JOBS_WORKER_CONCURRENCY", default=1)}
+# Jobs a worker runs at once (each in a thread); the queue's rows of successful jobs
+# are deleted (the ``jobs`` table keeps the company's history).
+PROCRASTINATE_WORKER_DEFAULTS = {
+    "concurrency": env.int("JOBS_WORKER_CONCURRENCY", default=1),
+    "delete_jobs": "successful",
+}

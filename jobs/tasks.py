@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 
 from django.conf import settings
+from django.db import close_old_connections
 from procrastinate import RetryDecision
 from procrastinate.contrib.django import app
 from procrastinate.retry import BaseRetryStrategy
@@ -36,7 +37,13 @@ class Backoff(BaseRetryStrategy):
 
 @app.task(name=services.RUN_JOB_TASK, retry=Backoff())
 def run_job(job_id: str) -> None:
-    services.execute(job_id)
+    # Sync tasks run in threads of the worker's pool: the Django connection they open
+    # belongs to that thread, so it is closed here, as a request's would be.
+    close_old_connections()
+    try:
+        services.execute(job_id)
+    finally:
+        close_old_connections()
 
 
 @app.periodic(cron="* * * * *", periodic_id="retry-stalled-jobs")

@@ -35,6 +35,7 @@ from config import cache_keys
 from config.db.search import FrenchDocument, FrenchQuery
 from rag.embeddings import get_backend, pad
 from rag.models import DocumentChunk
+from tenants.managers import company_pk
 
 RRF_K = 60
 
@@ -233,7 +234,7 @@ def search_passages(
     query = (query or "").strip()
     if not query:
         return [], {}
-    company_id = getattr(company, "pk", company)
+    company_id = company_pk(company)
     backend = backend or get_backend()
     n = max(4 * k, 40)
     vector = backend.embed_query(query)

@@ -36,8 +36,18 @@ def run_worker(max_runs: int = 10, **options) -> None:
     With ``wait=False`` a worker stops when it finds nothing to fetch, which includes a
     job held back by the lock of one still running: it is started again until the
     queue holds no job due now."""
+    import threading
+
     from django.db import connection
 
+    try:
+        _run_until_done(max_runs, options, connection)
+    finally:
+        if threading.current_thread() is not threading.main_thread():
+            connection.close()  # this thread's own connection (a test's worker thread)
+
+
+def _run_until_done(max_runs, options, connection) -> None:
     for _ in range(max_runs):
         with app.replace_connector(app.connector.get_worker_connector()):
             app.run_worker(

@@ -14,6 +14,7 @@ def test_benchmark_quick_runs_every_part_and_cleans_up(scratch_db):
     for heading in (
         "## 1. Queries through the ORM",
         "## 2. Admin changelists",
+        "## 2b. Memoir upload and indexing",
         "## 3. Company-scoped semantic search",
         "## 4. Forward migration of a legacy database",
         "## Targets missed",
@@ -23,6 +24,8 @@ def test_benchmark_quick_runs_every_part_and_cleans_up(scratch_db):
     assert re.search(r"^\|---\|", out, re.M)
     assert "idx_projects_company" in out  # the plans name the indexes they use
     assert "vector_candidates (semantic)" in out
+    assert "| document chunks | page 1 |" in out and "| memoir page | 50 chunks inline |" in out
+    assert re.search(r"\| indexing job \([^)]+\) \| \d+ chunks in [\d.]+ s", out)
     assert "projects/s" in out and "Machine: " in out and "PostgreSQL" in out
 
     # The scratch database is gone.

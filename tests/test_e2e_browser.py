@@ -184,3 +184,59 @@ def test_user_edits_a_block_and_viewer_cannot_save(demo_site):
     assert block.version == before + 1
     # Browsers submit a textarea's line breaks as CRLF, which the form keeps.
     assert block.content.replace("\r\n", "\n") == new_content
+
+
+def test_user_uploads_a_memoir_and_watches_the_worker_index_it(demo_site, settings, tmp_path):
+    """The upload answers at once with the memoir queued; a worker (procrastinate's,
+    in a thread of this process) indexes it while the page shows the progress and then
+    the indexed passages, without the user reloading."""
+    import threading
+
+    from rag.models import DocumentChunk, Memoire
+    from tests.documents import make_pdf
+    from tests.jobs_support import run_worker
+
+    chromium = _chromium()
+    sync_playwright = _sync_playwright()
+    from playwright.sync_api import expect
+
+    settings.RAG_EMBEDDING_BACKEND = "tests.fake_embeddings.HashingBackend"
+    settings.RAG_EMBEDDING_OPTIONS = {}
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+    document = tmp_path / "Mémoire gymnase Albi.pdf"
+    document.write_bytes(
+        make_pdf([["SÉCURITÉ", "Le PPSPS décrit les mesures de prévention."], ["PLANNING", "Trois phases."]])
+    )
+    before = set(Memoire.objects.values_list("pk", flat=True))
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=chromium, headless=True, args=CHROMIUM_ARGS)
+        try:
+            context = browser.new_context(locale="fr-FR")
+            context.set_default_timeout(TIMEOUT_MS)
+            page = context.new_page()
+            _log_in(page, demo_site, USER, "/admin/rag/memoire/add/")
+            page.set_input_files("#id_document", str(document))
+            page.fill("#id_client", "Ville d'Albi")
+            started = time.perf_counter()
+            page.get_by_role("button", name="Enregistrer et continuer les modifications").click()
+            expect(page.locator(".messagelist")).to_contain_text("en attente d’indexation")
+            answered = time.perf_counter() - started
+            progress = page.locator(".field-index_status .job-progress")
+            expect(progress).to_contain_text("En attente")
+            page.screenshot(path=SCREENSHOTS / "e2e_memoir_queued.png", full_page=True)
+
+            worker = threading.Thread(target=run_worker, daemon=True)
+            worker.start()
+            # The page polls the job and reloads itself once it is done.
+            expect(page.locator(".field-index_status")).to_contain_text("2 passages", timeout=60_000)
+            page.screenshot(path=SCREENSHOTS / "e2e_memoir_indexed.png", full_page=True)
+            worker.join(30)
+            context.close()
+        finally:
+            browser.close()
+
+    (memoire,) = Memoire.objects.exclude(pk__in=before)
+    assert memoire.filename == "Mémoire gymnase Albi.pdf" and memoire.indexed
+    assert DocumentChunk.objects.filter(memoire=memoire).count() == 2
+    assert answered < 10  # the request only stored the file (the job is not run in it)

@@ -163,13 +163,13 @@ class Command(BaseCommand):
                 builder.set_meta("relational", build["relational"])
             elif "relational" in meta:
                 build["relational"] = meta["relational"]
-            if "vector" in parts:
+            if {"vector", "admin"} & set(parts):  # the admin part has passage pages
                 if "vectors" not in meta:
                     build["vectors"] = builder.build_vectors()
                     builder.set_meta("vectors", build["vectors"])
                 else:
                     build["vectors"] = meta["vectors"]
-                if options["vector_index"]:
+                if options["vector_index"] and "vector" in parts:
                     try:
                         build["vector_index"] = builder.set_vector_index(options["vector_index"])
                     except ValueError as exc:
@@ -271,8 +271,14 @@ class Command(BaseCommand):
         if "admin" in parts:
             from benchmarks.changelists import measure_changelists
 
+            from benchmarks.uploads import measure_uploads
+
             self.log("Part 2: admin changelists…")
-            measured["admin"] = measure_changelists(sizes, repeat, self.log)
+            measured["admin"] = measure_changelists(sizes, repeat, self.log, chunks=True)
+            self.log("Part 2b: memoir upload and indexing…")
+            measured["uploads"] = measure_uploads(
+                min(repeat, 5), self.log, size_bytes=20_000 if sizes.scale < 0.01 else 420_000
+            )
         if "vector" in parts:
             from benchmarks.vectors import measure_vectors
 
