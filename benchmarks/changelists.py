@@ -52,7 +52,7 @@ def chunk_pages(company: int, later: int) -> list[tuple[str, str, str]]:
     return [
         ("document chunks", "page 1", ""),
         ("document chunks", f"page {later}", f"?p={later}"),
-        ("document chunks", "filter one memoir", f"?memoire__id__exact={memoire}"),
+        ("document chunks", "filter one memoir", f"?memoire={memoire}"),
         ("memoir page", "50 chunks inline", f"memoire:{memoire}"),
     ]
 

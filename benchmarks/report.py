@@ -33,7 +33,13 @@ def machine(conninfo: dict) -> dict:
         ).fetchone()
         settings = {
             name: conn.execute(f"SHOW {name}").fetchone()[0]
-            for name in ("shared_buffers", "work_mem", "effective_cache_size", "jit")
+            for name in (
+                "shared_buffers",
+                "work_mem",
+                "random_page_cost",
+                "effective_cache_size",
+                "jit",
+            )
         }
     return {
         "cpus": os.cpu_count(),

@@ -5,13 +5,13 @@ import uuid
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.core.files.storage import default_storage
-from django.db.models import BooleanField, ExpressionWrapper, Q
-from django.forms.models import BaseInlineFormSet
+from django.db.models import BooleanField, ExpressionWrapper, IntegerField, Q
+from django.db.models.fields.json import KeyTextTransform
+from django.db.models.functions import Cast
 from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
-from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
@@ -25,7 +25,6 @@ from rag.search import search_passages
 from rag.tasks import queue_indexing
 from tenants.admin_base import (
     TenantScopedAdmin,
-    TenantScopedInline,
     is_platform_admin,
     scope_queryset,
 )
@@ -33,49 +32,41 @@ from tenants.admin_base import (
 _EMBEDDED = ExpressionWrapper(Q(embedding__isnull=False), output_field=BooleanField())
 
 
-class _FirstChunksFormSet(BaseInlineFormSet):
-    """Only the first chunks: a 300-page memoir must not render 1,000 forms."""
-
-    limit = 50
-
-    def get_queryset(self):
-        return list(super().get_queryset()[: self.limit])
+#: A chunk's position in its memoir, as indexing numbered it.
+_POSITION = Cast(KeyTextTransform("chunk_index", "metadata"), IntegerField())
 
 
-class DocumentChunkInline(TenantScopedInline, admin.TabularInline):
-    model = DocumentChunk
-    formset = _FirstChunksFormSet
-    fields = ("excerpt", "page", "heading", "has_embedding")
-    readonly_fields = fields
-    can_delete = False
-    show_change_link = True
-    verbose_name_plural = _("document chunks (first 50)")
+class MemoireListFilter(admin.SimpleListFilter):
+    """The passages of one memoir (``?memoire=<id>``, linked from the memoir's page).
 
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
+    A company holds thousands of memoirs: listing them all as filter choices would cost
+    more than the page itself, so only the chosen one is shown."""
 
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
+    title = _("memoir")
+    parameter_name = "memoire"
 
-    def get_queryset(self, request):
-        # The embedding (1,536 floats a row) is the bulk of a chunk and is never shown.
-        return super().get_queryset(request).defer("embedding").annotate(embedded=_EMBEDDED)
+    def lookups(self, request, model_admin):
+        try:
+            chosen = uuid.UUID(self.value() or "")
+        except ValueError:
+            return ()
+        memoire = scope_queryset(request, Memoire.objects.filter(pk=chosen)).first()
+        return ((str(memoire.pk), str(memoire)),) if memoire else ()
 
-    @admin.display(description=_("excerpt"))
-    def excerpt(self, obj) -> str:
-        return Truncator(obj.content).chars(160)
+    def queryset(self, request, queryset):
+        try:
+            chosen = uuid.UUID(self.value() or "")
+        except ValueError:
+            return queryset if not self.value() else queryset.none()
+        return queryset.filter(memoire_id=chosen)
 
-    @admin.display(description=_("page"))
-    def page(self, obj):
-        return (obj.metadata or {}).get("page") or "—"
 
-    @admin.display(description=_("heading"))
-    def heading(self, obj):
-        return (obj.metadata or {}).get("heading") or "—"
+def excerpt(text: str, length: int = 160) -> str:
+    return text if len(text) <= length else text[: length - 1].rstrip() + "…"
 
-    @admin.display(description=_("embedded"), boolean=True)
-    def has_embedding(self, obj) -> bool:
-        return obj.embedded
+
+#: Passages shown on a memoir's page (the chunk list has them all).
+FIRST_PASSAGES = 50
 
 
 @admin.register(Memoire)
@@ -96,19 +87,26 @@ class MemoireAdmin(TenantScopedAdmin):
     search_fields = ("filename", "client")
     ordering = ("-created_at",)
     date_hierarchy = "created_at"
-    readonly_fields = ("filename", "download_link", "indexed", "index_status", "created_at")
-    inlines = (DocumentChunkInline,)
+    readonly_fields = (
+        "filename",
+        "download_link",
+        "indexed",
+        "index_status",
+        "passages",
+        "created_at",
+    )
     actions = ("reindex",)
     change_list_template = "admin/rag/memoire/change_list.html"
     fieldsets = (
         (None, {"fields": ("company", "document", "filename", "download_link")}),
         (_("Description"), {"fields": ("client", "year", "project_type", "techniques_used")}),
-        (_("Indexing"), {"fields": ("indexed", "index_status", "uploaded_by", "created_at")}),
+        (
+            _("Indexing"),
+            {"fields": ("indexed", "index_status", "uploaded_by", "created_at")},
+        ),
+        (_("Passages"), {"fields": ("passages",)}),
         (_("Other"), {"fields": ("metadata",), "classes": ("collapse",)}),
     )
-
-    def get_inlines(self, request, obj):
-        return self.inlines if obj is not None else ()  # no chunks before indexing
 
     # --- upload and indexing -----------------------------------------------------
     def save_model(self, request, obj, form, change):
@@ -192,6 +190,40 @@ class MemoireAdmin(TenantScopedAdmin):
             }
         return "—"
 
+    @admin.display(description=_("passages"))
+    def passages(self, obj) -> str:
+        """The memoir's first passages in document order, as a plain table (a read-only
+        inline formset of 50 rows costs more than the rest of the page)."""
+        if obj is None or obj._state.adding:
+            return "—"
+        chunks = list(
+            DocumentChunk.objects.filter(memoire_id=obj.pk)
+            .defer("embedding")
+            .annotate(embedded=_EMBEDDED)
+            .order_by(_POSITION, "id")[: FIRST_PASSAGES + 1]
+        )
+        if not chunks:
+            return "—"
+        return render_to_string(
+            "admin/rag/memoire/passages.html",
+            {
+                "chunks": [
+                    {
+                        "pk": chunk.pk,
+                        "position": (chunk.metadata or {}).get("chunk_index"),
+                        "page": (chunk.metadata or {}).get("page"),
+                        "heading": (chunk.metadata or {}).get("heading"),
+                        "excerpt": excerpt(chunk.content),
+                        "embedded": chunk.embedded,
+                    }
+                    for chunk in chunks[:FIRST_PASSAGES]
+                ],
+                "more": len(chunks) > FIRST_PASSAGES,
+                "all_url": reverse("admin:rag_documentchunk_changelist") + f"?memoire={obj.pk}",
+                "shown": FIRST_PASSAGES,
+            },
+        )
+
     @admin.display(description=_("file"))
     def download_link(self, obj) -> str:
         if obj is None or not obj.pk or not obj.storage_path:
@@ -260,10 +292,12 @@ class MemoireAdmin(TenantScopedAdmin):
 class DocumentChunkAdmin(TenantScopedAdmin):
     """Chunks are written by indexing only: read-only for everyone."""
 
-    list_display = ("excerpt", "memoire", "page", "created_at")
-    list_filter = ("memoire",)
+    list_display = ("excerpt", "memoire", "page")
+    list_filter = (MemoireListFilter,)
     search_fields = ("content",)
-    ordering = ("memoire", "created_at")
+    # Off the memoire_id index (each memoir's chunks then sorted by position), not a
+    # sort of the company's every chunk by its memoir's date.
+    ordering = ("memoire_id", _POSITION, "id")
     list_select_related = ("memoire",)
     exclude = ("embedding",)
     readonly_fields = ("memoire", "content", "metadata", "created_at")
@@ -271,8 +305,13 @@ class DocumentChunkAdmin(TenantScopedAdmin):
     def get_queryset(self, request):
         return super().get_queryset(request).defer("embedding")
 
-    excerpt = DocumentChunkInline.excerpt
-    page = DocumentChunkInline.page
+    @admin.display(description=_("excerpt"))
+    def excerpt(self, obj) -> str:
+        return excerpt(obj.content)
+
+    @admin.display(description=_("page"))
+    def page(self, obj):
+        return (obj.metadata or {}).get("page") or "—"
 
     def has_add_permission(self, request) -> bool:
         return False

@@ -205,7 +205,12 @@ def test_user_uploads_a_memoir_and_watches_the_worker_index_it(demo_site, settin
     settings.MEDIA_ROOT = str(tmp_path / "media")
     document = tmp_path / "Mémoire gymnase Albi.pdf"
     document.write_bytes(
-        make_pdf([["SÉCURITÉ", "Le PPSPS décrit les mesures de prévention."], ["PLANNING", "Trois phases."]])
+        make_pdf(
+            [
+                ["SÉCURITÉ", "Le PPSPS décrit les mesures de prévention."],
+                ["PLANNING", "Trois phases."],
+            ]
+        )
     )
     before = set(Memoire.objects.values_list("pk", flat=True))
 
@@ -229,7 +234,9 @@ def test_user_uploads_a_memoir_and_watches_the_worker_index_it(demo_site, settin
             worker = threading.Thread(target=run_worker, daemon=True)
             worker.start()
             # The page polls the job and reloads itself once it is done.
-            expect(page.locator(".field-index_status")).to_contain_text("2 passages", timeout=60_000)
+            expect(page.locator(".field-index_status")).to_contain_text(
+                "2 passages", timeout=60_000
+            )
             page.screenshot(path=SCREENSHOTS / "e2e_memoir_indexed.png", full_page=True)
             worker.join(30)
             context.close()
