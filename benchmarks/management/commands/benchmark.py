@@ -270,7 +270,6 @@ class Command(BaseCommand):
             measured["queries"] = measure_queries(sizes, repeat, self.log)
         if "admin" in parts:
             from benchmarks.changelists import measure_changelists
-
             from benchmarks.uploads import measure_uploads
 
             self.log("Part 2: admin changelists…")
