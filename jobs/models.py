@@ -22,6 +22,13 @@ from tenants.models import TenantModel
 
 class JobKind(models.TextChoices):
     MEMOIR_INDEXING = "memoir_indexing", _("Memoir indexing")
+    EMBEDDINGS = "embeddings", _("Embedding refresh")
+    VECTOR_INDEX = "vector_index", _("Vector index rebuild")
+    RC_ANALYSIS = "rc_analysis", _("RC analysis")
+    BLOCK_EMBEDDING = "block_embedding", _("Library embedding")
+    MATCHING = "matching", _("Content matching")
+    GENERATION = "generation", _("Section generation")
+    EXPORT = "export", _("Memoir export")
 
 
 class JobStatus(models.TextChoices):
