@@ -3,6 +3,8 @@
 Run where the ``default`` connection is the benchmark database. Each query is timed
 as the application runs it (queryset built, SQL sent, model instances made), for a
 typical company (≈ 900 rows of each kind at full scale) and for the big one (100,000).
+These figures explain the pages of part 2 (what users wait for, which has the
+targets); they have no target of their own.
 """
 
 from __future__ import annotations
@@ -26,8 +28,8 @@ RUNS_PER_REPEAT = 10
 WARMUP_RUNS = 5
 
 
-def query_cases(company: int) -> list[tuple[str, float, Callable]]:
-    """``(label, target median ms, queryset factory)`` for one company."""
+def query_cases(company: int) -> list[tuple[str, Callable]]:
+    """``(label, queryset factory)`` for one company."""
     from audit.models import AuditLog
     from library.models import ContentBlock
     from projects.models import Project
@@ -40,34 +42,28 @@ def query_cases(company: int) -> list[tuple[str, float, Callable]]:
     return [
         (
             "projects, newest first (first page)",
-            1.0,
             lambda: Project.objects.for_company(company_id).order_by("-created_at")[:PAGE],
         ),
         (
             f"content blocks having tag «{QUERY_TAG}» (first page)",
-            1.0,
-            lambda: ContentBlock.objects.for_company(company_id).tagged_all([QUERY_TAG])[:PAGE],
+            lambda: ContentBlock.objects.tagged_all([QUERY_TAG], company=company_id)[:PAGE],
         ),
         (
             f"content blocks having any of {', '.join(QUERY_ANY_TAGS)} (first page)",
-            5.0,
-            lambda: ContentBlock.objects.for_company(company_id).tagged_any(QUERY_ANY_TAGS)[:PAGE],
+            lambda: ContentBlock.objects.tagged_any(QUERY_ANY_TAGS, company=company_id)[:PAGE],
         ),
         (
             "projects in status draft (first page)",
-            1.0,
             lambda: Project.objects.for_company(company_id).filter(status="draft")[:PAGE],
         ),
         (
             "a user's audit entries, last 90 days (first page)",
-            1.0,
             lambda: AuditLog.objects.for_company(company_id).filter(
                 user_id=user_id, timestamp__gte=since, timestamp__lt=now
             )[:PAGE],
         ),
         (
             "one project's audit history (all entries)",
-            1.0,
             lambda: AuditLog.objects.for_company(company_id).filter(
                 resource_type="project", resource_id=resource_id
             ),
@@ -90,7 +86,7 @@ def measure_queries(sizes: Sizes, repeat: int, log) -> list[dict]:
     rows = []
     for company, kind in ((sizes.typical_company, "typical"), (BIG_COMPANY, "big")):
         held = Project.objects.for_company(uid("company", company)).count()
-        for label, target, make in query_cases(company):
+        for label, make in query_cases(company):
             runs = repeat * RUNS_PER_REPEAT
             stats, result = timed(lambda make=make: list(make()), runs, WARMUP_RUNS)
             facts = plan_facts(make().explain(format="json", analyze=True))
@@ -108,8 +104,8 @@ def measure_queries(sizes: Sizes, repeat: int, log) -> list[dict]:
                     "indexes": facts["indexes"],
                     "seq_scans": facts["seq_scans"],
                     "sql": str(make().query),
-                    "target_ms": target,
-                    "ok": stats["median_ms"] < target,
+                    "target_ms": None,
+                    "ok": True,
                 }
             )
             log(f"  {kind:<8} {label:<62} {stats['median_ms']:8.2f} ms  {rows[-1]['plan']}")
