@@ -32,6 +32,11 @@ class AuditLog(models.Model):
     ip_address = models.GenericIPAddressField(_("IP address"), blank=True, null=True)
     user_agent = models.TextField(_("user agent"), blank=True, null=True)
     timestamp = models.DateTimeField(_("timestamp"), db_default=Now(), editable=False)
+    # Set by PostgreSQL on INSERT (trigger audit_log_chain, audit.0003), never by the
+    # application: the row's place in its company's chain, and the hash that links it
+    # to the row before (see audit.verification).
+    chain_seq = models.BigIntegerField(_("sequence"), blank=True, null=True, editable=False)
+    row_hash = models.CharField(_("hash"), max_length=64, blank=True, null=True, editable=False)
 
     objects = AuditLogQuerySet.as_manager()
 
@@ -57,6 +62,8 @@ class AuditLog(models.Model):
             ),
             # Search by id: the entries about one object, whatever its type.
             models.Index(fields=["resource_id"], name="idx_audit_log_resource_id"),
+            # A company's chain, last link first (the INSERT trigger reads it).
+            models.Index("company_id", models.F("chain_seq").desc(), name="idx_audit_log_chain"),
         ]
 
     def __str__(self) -> str:

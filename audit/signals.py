@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from django.contrib.auth import get_user_model
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.dispatch import receiver
 
 from audit import services
+from tenants import login_throttle
 
 
 @receiver(user_logged_in, dispatch_uid="audit_user_logged_in")
@@ -28,15 +28,7 @@ def _logged_out(sender, request, user, **kwargs) -> None:
 def _login_failed(sender, credentials, request=None, **kwargs) -> None:
     # Only the identifier: the password was already masked by Django and is not kept.
     email = str(credentials.get("username") or credentials.get("email") or "").strip().lower()
-    account = None
-    if email:
-        account = (
-            get_user_model()
-            ._default_manager.alias_email()
-            .filter(email_lower=email)
-            .only("pk", "company_id")
-            .first()
-        )
+    account = login_throttle.account(email) if email else None
     services.record(
         "user.login_failed",
         request=request,

@@ -7,18 +7,43 @@ import math
 from django import forms
 from django.contrib import admin
 from django.contrib.admin.forms import AdminAuthenticationForm
+from django.contrib.admin.views.autocomplete import AutocompleteJsonView
+from django.core.exceptions import PermissionDenied
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from audit import services as audit
 from audit.services import client_ip
-from tenants.login_throttle import retry_after
+from tenants import login_throttle
 
 
 class ThrottledAuthenticationForm(AdminAuthenticationForm):
+    """The admin's login form, through the throttle (``tenants.login_throttle``)."""
+
     def clean(self):
-        email = self.cleaned_data.get("username")
-        wait = retry_after(email, client_ip(self.request))
+        email = login_throttle.normalized(self.cleaned_data.get("username"))
+        ip = client_ip(self.request)
+        refused = None
+        # The check, the password test and the failure row it may write happen under
+        # the attempt's locks; the errors are raised once its transaction committed,
+        # so that the failure (or the refusal) is recorded.
+        with login_throttle.attempt(email, ip):
+            wait = login_throttle.retry_after(email, ip)
+            if wait is not None:
+                account = login_throttle.account(email)
+                audit.record(
+                    login_throttle.LOGIN_THROTTLED,
+                    request=self.request,
+                    company_id=account.company_id if account else None,
+                    resource_type="user",
+                    resource_id=account.pk if account else None,
+                    details={"email": email, "retry_after_s": round(wait.total_seconds())},
+                )
+            else:
+                try:
+                    cleaned = super().clean()
+                except forms.ValidationError as error:
+                    refused = error
         if wait is not None:
             minutes = math.ceil(wait.total_seconds() / 60)
             raise forms.ValidationError(
@@ -30,7 +55,21 @@ class ThrottledAuthenticationForm(AdminAuthenticationForm):
                 % {"minutes": minutes},
                 code="throttled",
             )
-        return super().clean()
+        if refused is not None:
+            raise refused
+        return cleaned
+
+
+class FieldAutocompleteView(AutocompleteJsonView):
+    """Autocomplete for the form fields that have one: a model's own foreign keys and
+    many-to-manys. Django also accepts the name of a reverse relation, and then fails
+    (500); here it is refused like any other unknown field."""
+
+    def process_request(self, request):
+        term, model_admin, source_field, to_field_name = super().process_request(request)
+        if getattr(source_field, "auto_created", False) and not source_field.concrete:
+            raise PermissionDenied
+        return term, model_admin, source_field, to_field_name
 
 
 class EnpycoAdminSite(admin.AdminSite):
@@ -38,6 +77,9 @@ class EnpycoAdminSite(admin.AdminSite):
     site_title = _("Enpyco")
     index_title = _("Dashboard")
     login_form = ThrottledAuthenticationForm
+
+    def autocomplete_view(self, request):
+        return FieldAutocompleteView.as_view(admin_site=self)(request)
 
     def password_change(self, request, extra_context=None):
         # Not a ModelAdmin view: write the audit row the user admin writes for the same

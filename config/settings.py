@@ -43,6 +43,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "config.middleware.SecurityHeadersMiddleware",
+    "config.middleware.RefuseNullBytesMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -123,6 +125,8 @@ AUTH_PASSWORD_VALIDATORS = [
 # schema contract names indexes such as idx_generation_requests_project_id.
 SILENCED_SYSTEM_CHECKS = ["auth.W004", "models.E034"]
 LOGIN_URL = "admin:login"
+# Where a login lands when its ``next`` is missing or points off the site.
+LOGIN_REDIRECT_URL = "admin:index"
 
 # --- Internationalisation ------------------------------------------------------
 LANGUAGE_CODE = "fr"
@@ -156,10 +160,34 @@ STORAGES = {
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
 
 # --- Security (production) -----------------------------------------------------
+# A production deployment sets, from its environment: SECRET_KEY (50+ random
+# characters), ALLOWED_HOSTS, SECURE_SSL_REDIRECT=true, SECURE_HSTS_SECONDS=31536000
+# (with SECURE_HSTS_INCLUDE_SUBDOMAINS / SECURE_HSTS_PRELOAD as the domain allows) and,
+# behind a TLS-terminating proxy, SECURE_PROXY_SSL_HEADER=true; then
+# `manage.py check --deploy --fail-level WARNING` passes (tests/test_deploy.py).
 SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=not DEBUG)
 CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=not DEBUG)
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=False)
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=False)
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
+if env.bool("SECURE_PROXY_SSL_HEADER", default=False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SESSION_COOKIE_HTTPONLY = True
+# Content-Security-Policy of every response: the admin loads its scripts, styles and
+# images from the site itself (inline style attributes aside), and is never framed.
+CONTENT_SECURITY_POLICY = env(
+    "CONTENT_SECURITY_POLICY",
+    default=(
+        "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+        "img-src 'self' data:; font-src 'self'; connect-src 'self'; object-src 'none'; "
+        "base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+    ),
+)
+PERMISSIONS_POLICY = env(
+    "PERMISSIONS_POLICY",
+    default="camera=(), microphone=(), geolocation=(), payment=(), usb=(), interest-cohort=()",
+)
 
 # Behind a reverse proxy: take the client's address from the last hop it appended to
 # X-Forwarded-For (audit trail, login throttle).

@@ -242,7 +242,6 @@ class StoredFileAdmin(TenantScopedAdmin):
     form = StoredFileForm
     creator_field = "uploaded_by"
     download_path_field = "storage_url"
-    download_type_field = "file_type"
     list_display = ("filename", "file_type", "size", "uploaded_at", "uploaded_by")
     list_filter = ("uploaded_by",)
     search_fields = ("filename",)
@@ -316,6 +315,7 @@ class BlockFileAdmin(TenantScopedAdmin):
 
 @admin.register(PastProject)
 class PastProjectAdmin(TenantScopedAdmin):
+    array_item_max_lengths = {"photos": 2000}
     list_display = ("name", "client", "year", "project_type", "is_referenceable")
     list_filter = ("is_referenceable", "project_type", "year")
     search_fields = ("name", "client", "description")

@@ -8,7 +8,7 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from config import storage
-from library.filetypes import LIBRARY_KINDS
+from config.filetypes import LIBRARY_KINDS
 from library.models import StoredFile
 from library.uploads import CheckedUpload, check_upload
 

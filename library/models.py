@@ -11,7 +11,7 @@ from django.db.models.functions import Now
 from django.utils.translation import gettext_lazy as _
 
 from config.db.enums import EnumField
-from config.db.fields import created_at, uuid_primary_key
+from config.db.fields import created_at, uuid_primary_key, year_field
 from library.choices import BlockType, FileRelationship
 from library.metadata import clean_metadata, expiry_date, normalize_tags
 from library.querysets import (
@@ -276,7 +276,7 @@ class PastProject(TenantModel):
     id = uuid_primary_key()
     name = models.CharField(_("name"), max_length=255)
     client = models.CharField(_("client"), max_length=255, blank=True, null=True)
-    year = models.IntegerField(_("year"), blank=True, null=True)
+    year = year_field(blank=True, null=True)
     project_type = models.CharField(_("project type"), max_length=100, blank=True, null=True)
     description = models.TextField(_("description"), blank=True, null=True)
     techniques_used = ArrayField(

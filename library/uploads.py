@@ -15,7 +15,7 @@ from django.core.exceptions import ValidationError
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
 
-from library.filetypes import FileKind, sniff
+from config.filetypes import FileKind, sniff
 
 HEAD_BYTES = 8192
 

@@ -5,7 +5,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from library.filetypes import MEMOIR_KINDS
+from config.filetypes import MEMOIR_KINDS
 from library.uploads import check_upload
 from rag.models import Memoire
 

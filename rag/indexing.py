@@ -20,7 +20,7 @@ from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from library.filetypes import MEMOIR_KINDS, sniff
+from config.filetypes import MEMOIR_KINDS, sniff
 from rag.chunking import chunk_blocks
 from rag.embeddings import EmbeddingBackend, get_backend, pad
 from rag.extraction import ExtractionError, extract

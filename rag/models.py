@@ -7,7 +7,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from pgvector.django import IvfflatIndex, VectorField
 
-from config.db.fields import created_at, uuid_primary_key
+from config.db.fields import created_at, uuid_primary_key, year_field
 from rag.querysets import DocumentChunkQuerySet
 from tenants.managers import TenantQuerySet
 from tenants.models import TenantModel
@@ -25,7 +25,7 @@ class Memoire(TenantModel):
     filename = models.CharField(_("file name"), max_length=255)
     storage_path = models.CharField(_("storage path"), max_length=500)
     client = models.CharField(_("client"), max_length=255, blank=True, null=True)
-    year = models.IntegerField(_("year"), blank=True, null=True)
+    year = year_field(blank=True, null=True)
     indexed = models.BooleanField(_("indexed"), default=False, db_default=False, null=True)
     uploaded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,

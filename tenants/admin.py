@@ -1,9 +1,12 @@
 from __future__ import annotations
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
+from audit import services as audit
+from tenants import login_throttle
 from tenants.admin_base import TenantScopedAdmin, is_platform_admin
 from tenants.forms import UserChangeForm, UserCreationForm
 from tenants.models import Company, User
@@ -43,6 +46,7 @@ class UserAdmin(TenantScopedAdmin, DjangoUserAdmin):
     filter_horizontal = ()
     fieldsets = None  # see get_fieldsets
     add_fieldsets = None
+    actions = ("unlock",)
 
     _member_fieldsets = (
         (None, {"fields": ("email", "password")}),
@@ -78,3 +82,35 @@ class UserAdmin(TenantScopedAdmin, DjangoUserAdmin):
             (name, {**opts, "fields": [f for f in opts["fields"] if f not in hidden]})
             for name, opts in fieldsets
         ]
+
+    def get_queryset(self, request):
+        # Platform superusers are managed by platform superusers only: a company's
+        # members never see one, even a superuser given that company, so no company
+        # admin can change their password, deactivate them or log in as them.
+        queryset = super().get_queryset(request)
+        if not is_platform_admin(request.user):
+            queryset = queryset.filter(is_superuser=False)
+        return queryset
+
+    @admin.action(permissions=["change"], description=_("Unlock after failed logins"))
+    def unlock(self, request, queryset):
+        users = list(queryset.only("pk", "email", "company_id", "full_name"))
+        for user in users:
+            audit.record(
+                login_throttle.UNLOCK,
+                request=request,
+                company_id=user.company_id,
+                resource_type="user",
+                resource_id=user.pk,
+                details={"email": login_throttle.normalized(user.email), "object": str(user)},
+            )
+        self.message_user(
+            request,
+            ngettext(
+                "%(count)d account unlocked: its earlier failed logins no longer count.",
+                "%(count)d accounts unlocked: their earlier failed logins no longer count.",
+                len(users),
+            )
+            % {"count": len(users)},
+            messages.SUCCESS,
+        )

@@ -15,8 +15,10 @@ class _EmailNormalisation:
         if self.instance.pk:
             others = others.exclude(pk=self.instance.pk)
         if others.exists():
+            # The same answer whoever holds the address (another company's member, a
+            # platform operator, a colleague): it tells nobody which.
             raise forms.ValidationError(
-                _("A user with this email address already exists."), code="unique"
+                _("This email address cannot be used: choose another one."), code="unavailable"
             )
         return email
 

@@ -105,10 +105,47 @@ def test_too_many_failures_for_one_account_refuse_even_the_right_password(user):
     assert AuditLog.objects.filter(action="user.login").count() == logins
 
 
-def test_the_account_is_blocked_from_every_address(user):
-    _fail(user.email, PER_ACCOUNT)
+def test_failures_from_elsewhere_do_not_lock_the_owner_out_of_their_own_address(user):
+    """Keyed by (account, address), as django-axes does: someone who knows the email
+    cannot lock its owner out; the address that guessed is locked for that account."""
+    _fail(user.email, PER_ACCOUNT, ip=OTHER_IP)
+    _response, logged_in = _login(user.email, DEFAULT_PASSWORD)
+    assert logged_in
     _response, logged_in = _login(user.email, DEFAULT_PASSWORD, ip=OTHER_IP)
     assert not logged_in
+
+
+def test_every_refused_attempt_is_audited(user):
+    _fail(user.email, PER_ACCOUNT)
+    _login(user.email, DEFAULT_PASSWORD)
+    _login(user.email, "encore faux")
+    refused = AuditLog.objects.filter(action="user.login_throttled").order_by("timestamp")
+    assert refused.count() == 2
+    entry = refused.first()
+    assert (entry.resource_id, entry.company_id, entry.details["email"]) == (
+        user.pk,
+        user.company_id,
+        user.email,
+    )
+    assert entry.ip_address == META["REMOTE_ADDR"]
+
+
+def test_a_company_admin_unlocks_an_account(user):
+    from tenants.models import User
+    from tests.admin_helpers import run_action
+
+    _fail(user.email, PER_ACCOUNT)
+    assert not _login(user.email, DEFAULT_PASSWORD)[1]
+    admin = UserFactory(company=user.company, role="admin")
+    response = run_action(admin_client(admin), User, "unlock", [user])
+    assert response.status_code == 302
+    unlocked = AuditLog.objects.get(action="user.unlock")
+    assert (unlocked.user_id, unlocked.resource_id) == (admin.pk, user.pk)
+    assert _login(user.email, DEFAULT_PASSWORD)[1]
+    # Another company's admin has no such action on this account.
+    stranger = UserFactory(role="admin")
+    run_action(admin_client(stranger), User, "unlock", [user])
+    assert AuditLog.objects.filter(action="user.unlock").count() == 1
 
 
 def test_the_account_count_ignores_the_case_of_the_email(user):
@@ -159,7 +196,7 @@ def test_still_blocked_just_before_the_window_ends(user):
 
 def test_only_failures_inside_the_window_count(user, settings):
     for _ in range(PER_ACCOUNT):
-        _failure(user.email, OTHER_IP, ago=datetime.timedelta(minutes=10))
+        _failure(user.email, META["REMOTE_ADDR"], ago=datetime.timedelta(minutes=10))
     settings.LOGIN_FAILURE_WINDOW = 15 * 60
     assert not _login(user.email, DEFAULT_PASSWORD)[1]
     settings.LOGIN_FAILURE_WINDOW = 5 * 60
@@ -170,7 +207,7 @@ def test_the_message_gives_the_remaining_wait(user, settings):
     settings.LOGIN_FAILURE_WINDOW = 15 * 60
     ages = [2, 4, 6]  # minutes ago: the block lifts when the oldest of them expires
     for minutes in ages:
-        _failure(user.email, OTHER_IP, ago=datetime.timedelta(minutes=minutes))
+        _failure(user.email, META["REMOTE_ADDR"], ago=datetime.timedelta(minutes=minutes))
     response, logged_in = _login(user.email, DEFAULT_PASSWORD)
     assert not logged_in
     assert _form_errors(response) == ["Too many failed logins. Try again in 9 minutes."]

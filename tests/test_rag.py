@@ -13,9 +13,8 @@ from django.core.files.storage import default_storage
 from django.core.management import CommandError, call_command
 from django.urls import reverse
 
-from config import storage
+from config import filetypes, storage
 from jobs.models import Job, JobStatus
-from library import filetypes
 from rag.chunking import chunk_blocks
 from rag.embeddings import EmbeddingError, pad
 from rag.embeddings.openai import OpenAIEmbeddingBackend

@@ -8,6 +8,7 @@ compares them with what the database holds, so the two cannot drift apart silent
 
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.migrations.operations.base import Operation
 
@@ -27,6 +28,21 @@ class EnumField(models.CharField):
         kwargs["enum_type"] = self.enum_type
         kwargs.pop("max_length", None)
         return name, path, args, kwargs
+
+    def get_prep_value(self, value):
+        # A value outside the type is refused before PostgreSQL sees it (it would answer
+        # with an error that fails the whole request: a filter ``?status__exact=bogus``).
+        value = super().get_prep_value(value)
+        if value is not None and self.choices and value not in self._values():
+            raise ValidationError(
+                self.error_messages["invalid_choice"],
+                code="invalid_choice",
+                params={"value": value},
+            )
+        return value
+
+    def _values(self) -> frozenset:
+        return frozenset(str(choice) for choice, _label in self.flatchoices)
 
     def db_type(self, connection):
         return self.enum_type

@@ -3,6 +3,7 @@
 import uuid
 
 from django.contrib.postgres.functions import RandomUUID
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models.functions import Now
 from django.utils.translation import gettext_lazy as _
@@ -22,3 +23,10 @@ def uuid_primary_key() -> models.UUIDField:
 def created_at(*, null: bool = False) -> models.DateTimeField:
     """``created_at timestamptz DEFAULT now()`` (nullable only on legacy tables)."""
     return models.DateTimeField(_("created at"), db_default=Now(), null=null, editable=False)
+
+
+def year_field(**kwargs) -> models.IntegerField:
+    """A calendar year of the company's work: between 1900 and 2100."""
+    return models.IntegerField(
+        _("year"), validators=[MinValueValidator(1900), MaxValueValidator(2100)], **kwargs
+    )

@@ -7,6 +7,7 @@ from django.contrib import admin
 from audit.admin_hooks import AuditedAdminMixin
 from tenants.admin_base.changelist import FastChangeListMixin
 from tenants.admin_base.downloads import DownloadMixin
+from tenants.admin_base.formsets import TenantInlineFormSet
 from tenants.admin_base.scoping import TenantScopedMixin, is_platform_admin
 
 
@@ -74,6 +75,7 @@ class TenantScopedInline(TenantScopedMixin):
 
     extra = 0
     show_change_link = True
+    formset = TenantInlineFormSet
 
     def get_formset(self, request, obj=None, **kwargs):
         formset = super().get_formset(request, obj, **kwargs)

@@ -3,11 +3,11 @@ stored files have no public URL."""
 
 from __future__ import annotations
 
-import mimetypes
-
 from django.core.files.storage import default_storage
 from django.http import FileResponse, Http404
 from django.urls import path
+
+from config.filetypes import sniff
 
 
 class DownloadMixin:
@@ -15,7 +15,6 @@ class DownloadMixin:
     #: ``<id>/download/``.
     download_path_field: str | None = None
     download_name_field = "filename"
-    download_type_field: str | None = None
 
     def get_urls(self):
         urls = super().get_urls()
@@ -33,12 +32,17 @@ class DownloadMixin:
             handle = default_storage.open(getattr(obj, self.download_path_field), "rb")
         except (FileNotFoundError, OSError) as exc:
             raise Http404 from exc
-        filename = getattr(obj, self.download_name_field)
-        content_type = (
-            (getattr(obj, self.download_type_field) if self.download_type_field else None)
-            or mimetypes.guess_type(filename)[0]
-            or "application/octet-stream"
+        # The type comes from the content, never from the uploader's name for it (an
+        # ``.html`` "memoir" is not served as a page), and the browser is told not to
+        # guess another one.
+        head = handle.read(8192)
+        kind = sniff(head, handle)
+        handle.seek(0)
+        response = FileResponse(
+            handle,
+            as_attachment=True,
+            filename=getattr(obj, self.download_name_field),
+            content_type=kind.mime_type if kind else "application/octet-stream",
         )
-        return FileResponse(
-            handle, as_attachment=True, filename=filename, content_type=content_type
-        )
+        response["X-Content-Type-Options"] = "nosniff"
+        return response

@@ -3,9 +3,17 @@ the fields the server sets (never read from a form)."""
 
 from __future__ import annotations
 
+from django.contrib.postgres.fields import ArrayField
 from django.core.exceptions import ImproperlyConfigured
+from django.core.validators import MaxLengthValidator
 from django.db import models
 
+from config.forms import StrictJSONFormField
+from tenants.admin_base.widgets import (
+    SafeAutocompleteSelect,
+    SafeAutocompleteSelectMultiple,
+    ScopedRawIdWidget,
+)
 from tenants.managers import TenantQuerySet
 
 
@@ -70,19 +78,45 @@ class TenantScopedMixin:
             queryset = db_field.remote_field.model._default_manager.get_queryset()
         return scope_related(request, queryset)
 
-    def formfield_for_foreignkey(self, db_field, request, **kwargs):
-        from tenants.admin_base.widgets import ScopedRawIdWidget
+    #: The longest item of a list field (tags, techniques…): a GIN index entry holds
+    #: at most about 2,700 bytes, which a longer item would make PostgreSQL refuse.
+    array_item_max_length = 200
+    #: Per field, where items are longer by nature (``{"photos": 2000}``).
+    array_item_max_lengths: dict[str, int] = {}
 
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        if isinstance(db_field, models.JSONField):
+            kwargs.setdefault("form_class", StrictJSONFormField)
+        formfield = super().formfield_for_dbfield(db_field, request, **kwargs)
+        if (
+            isinstance(db_field, ArrayField)
+            and isinstance(db_field.base_field, models.CharField | models.TextField)
+            and formfield is not None
+        ):
+            limit = self.array_item_max_lengths.get(db_field.name, self.array_item_max_length)
+            formfield.base_field.max_length = limit
+            formfield.base_field.validators.append(MaxLengthValidator(limit))
+        return formfield
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
         queryset = self._scoped_choices(db_field, request, kwargs)
         kwargs["queryset"] = queryset
         if db_field.name in self.raw_id_fields:
             kwargs["widget"] = ScopedRawIdWidget(
                 db_field.remote_field, self.admin_site, queryset, using=kwargs.get("using")
             )
+        elif db_field.name in self.get_autocomplete_fields(request):
+            kwargs["widget"] = SafeAutocompleteSelect(
+                db_field, self.admin_site, using=kwargs.get("using")
+            )
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def formfield_for_manytomany(self, db_field, request, **kwargs):
         kwargs["queryset"] = self._scoped_choices(db_field, request, kwargs)
+        if db_field.name in self.get_autocomplete_fields(request):
+            kwargs["widget"] = SafeAutocompleteSelectMultiple(
+                db_field, self.admin_site, using=kwargs.get("using")
+            )
         return super().formfield_for_manytomany(db_field, request, **kwargs)
 
     def _has_company(self) -> bool:

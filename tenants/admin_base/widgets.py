@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from django.contrib.admin.widgets import ForeignKeyRawIdWidget
+from django.contrib.admin.widgets import (
+    AutocompleteSelect,
+    AutocompleteSelectMultiple,
+    ForeignKeyRawIdWidget,
+)
 from django.core.exceptions import ValidationError
 from django.urls import NoReverseMatch, reverse
 from django.utils.text import Truncator
@@ -30,3 +34,28 @@ class ScopedRawIdWidget(ForeignKeyRawIdWidget):
         except NoReverseMatch:
             url = ""
         return Truncator(obj).words(14), url
+
+
+class _ValidValuesOnly:
+    """Autocomplete widgets re-rendering a refused form look the submitted values up;
+    Django's query raises on a value that is not even of the key's type (a non-uuid
+    string), which turned a plain form error into a 500. Such values show nothing."""
+
+    def optgroups(self, name, value, attr=None):
+        target = self.field.remote_field.model._meta.pk
+        valid = []
+        for item in value:
+            try:
+                target.to_python(item)
+            except ValidationError:
+                continue
+            valid.append(item)
+        return super().optgroups(name, valid, attr)
+
+
+class SafeAutocompleteSelect(_ValidValuesOnly, AutocompleteSelect):
+    pass
+
+
+class SafeAutocompleteSelectMultiple(_ValidValuesOnly, AutocompleteSelectMultiple):
+    pass
