@@ -195,7 +195,7 @@ def test_hostile_changelist_parameters_never_give_a_500(world, model, who):
 
 def _autocomplete_cases():
     cases = []
-    for model, model_admin in registry():
+    for model, _model_admin in registry():
         for field in model._meta.get_fields():
             if field.is_relation and field.related_model is not None:
                 cases.append((model, field.name))
