@@ -145,6 +145,8 @@ class Builder:
     # --- connections and bookkeeping ---------------------------------------------
     def connect(self) -> psycopg.Connection:
         conn = psycopg.connect(**self.conninfo, dbname=self.dbname, autocommit=True)
+        # Every company's rows (row-level security's platform mode, tenants/rls.py).
+        conn.execute("SELECT set_config('enpyco.platform', 'on', false)")
         conn.execute("SET synchronous_commit = off")
         conn.execute("SET maintenance_work_mem = '1GB'")
         conn.execute("SET work_mem = '256MB'")

@@ -50,6 +50,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "tenants.rls.TenantContextMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -75,39 +76,53 @@ WSGI_APPLICATION = "config.wsgi.application"
 FIXTURE_DIRS = [BASE_DIR / "fixtures"]
 
 # --- Database -------------------------------------------------------------------
+# Two roles (docs/security.md): the application connects as a role that owns nothing
+# and has no UPDATE, DELETE or TRUNCATE on the audit log ("default"); migrations run
+# as the owner of the tables ("owner"). With DATABASE_URL and no DATABASE_OWNER_URL,
+# both are the DATABASE_URL role (one role: the audit log is then append-only against
+# the application's code only).
 DB_BACKEND = "config.db.backend"
 if env("DATABASE_URL", default=""):
-    DATABASES = {"default": env.db("DATABASE_URL")}
-    DATABASES["default"]["ENGINE"] = DB_BACKEND
-else:
-    DATABASES = {
-        "default": {
-            "ENGINE": DB_BACKEND,
-            "NAME": env("EMBEDDED_DB_NAME", default="enpyco"),
-            "USER": "postgres",
-            "EMBEDDED_PGDATA": str(env.path("EMBEDDED_PGDATA", default=BASE_DIR / ".pgdata")),
-        }
-    }
-# Sorts and bitmaps of a company's rows (searches, filters) stay in memory up to this
-# size per operation; PostgreSQL's default (4MB) makes a big company's search lossy.
-# A random page costs about what a sequential one does on SSDs and in cache
-# (PostgreSQL's default of 4 is for spinning disks): with 4, the planner walks the
-# whole audit log's timestamp index rather than the company's own index (75 ms against
-# 4 ms for page 100 of a big company's trail, docs/performance.md).
-DATABASES["default"].setdefault("OPTIONS", {})
-DATABASES["default"]["OPTIONS"]["options"] = " ".join(
-    filter(
-        None,
-        [
-            DATABASES["default"]["OPTIONS"].get("options"),
-            f"-c work_mem={env('DB_WORK_MEM', default='16MB')}",
-            f"-c random_page_cost={env('DB_RANDOM_PAGE_COST', default='1.1')}",
-        ],
+    _default = env.db("DATABASE_URL")
+    _owner = (
+        env.db("DATABASE_OWNER_URL") if env("DATABASE_OWNER_URL", default="") else dict(_default)
     )
-)
-# Separate test database names let several test runs share one server.
-if env("TEST_DATABASE_NAME", default=""):
-    DATABASES["default"]["TEST"] = {"NAME": env("TEST_DATABASE_NAME")}
+else:
+    # The embedded server (config/db/embedded.py) creates both roles.
+    _embedded = {
+        "NAME": env("EMBEDDED_DB_NAME", default="enpyco"),
+        "EMBEDDED_PGDATA": str(env.path("EMBEDDED_PGDATA", default=BASE_DIR / ".pgdata")),
+    }
+    _default = {**_embedded, "USER": "enpyco_app"}
+    _owner = {**_embedded, "USER": "enpyco_owner"}
+DATABASES = {"default": _default, "owner": _owner}
+for _alias in DATABASES.values():
+    _alias["ENGINE"] = DB_BACKEND
+    # Sorts and bitmaps of a company's rows (searches, filters) stay in memory up to
+    # this size per operation; PostgreSQL's default (4MB) makes a big company's search
+    # lossy. A random page costs about what a sequential one does on SSDs and in cache
+    # (PostgreSQL's default of 4 is for spinning disks): with 4, the planner walks the
+    # whole audit log's timestamp index rather than the company's own index (75 ms
+    # against 4 ms for page 100 of a big company's trail, docs/performance.md).
+    _alias.setdefault("OPTIONS", {})
+    _alias["OPTIONS"]["options"] = " ".join(
+        filter(
+            None,
+            [
+                _alias["OPTIONS"].get("options"),
+                f"-c work_mem={env('DB_WORK_MEM', default='16MB')}",
+                f"-c random_page_cost={env('DB_RANDOM_PAGE_COST', default='1.1')}",
+            ],
+        )
+    )
+    # Separate test database names let several test runs share one server.
+    if env("TEST_DATABASE_NAME", default=""):
+        _alias["TEST"] = {"NAME": env("TEST_DATABASE_NAME")}
+# Row-level security (tenants/rls.py): what a connection may read before a request or a
+# job says which company it acts for. "none" (the web server, the workers): nothing of
+# any company. "platform": every company, for operators' commands and the test suite's
+# own setup code (manage.py sets it for commands other than runserver and the worker).
+DB_SESSION_CONTEXT = env("DB_SESSION_CONTEXT", default="none")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Auth -----------------------------------------------------------------------

@@ -18,6 +18,7 @@ from procrastinate.contrib.django import app
 
 from jobs import registry
 from jobs.models import Job, JobStatus
+from tenants import rls
 from tenants.managers import company_pk
 
 logger = logging.getLogger(__name__)
@@ -112,9 +113,17 @@ def execute(job_id) -> Job | None:
     all) is left alone. Returns the job, or None if it no longer exists (its object
     and so its row were deleted).
     """
-    job = Job.objects.filter(pk=job_id).first()
+    # The job row is read across companies, then everything runs for the job's company
+    # only (row-level security, tenants/rls.py).
+    with rls.session(rls.EVERY_COMPANY):
+        job = Job.objects.filter(pk=job_id).first()
     if job is None or job.finished:
         return job
+    with rls.session(rls.of_company(job.company_id)):
+        return _run(job)
+
+
+def _run(job: Job) -> Job:
     job.attempts += 1
     if job.attempts > job.max_attempts:
         # Run again after a worker died during the last allowed attempt.

@@ -5,6 +5,7 @@ from django.contrib.auth.forms import AdminUserCreationForm
 from django.contrib.auth.forms import UserChangeForm as DjangoUserChangeForm
 from django.utils.translation import gettext_lazy as _
 
+from tenants import rls
 from tenants.models import User
 
 
@@ -12,9 +13,11 @@ class _EmailNormalisation:
     def clean_email(self) -> str:
         email = User.objects.normalize_email(self.cleaned_data["email"]).strip().lower()
         others = User.objects.alias_email().filter(email_lower=email)
-        if self.instance.pk:
+        if not self.instance._state.adding:
             others = others.exclude(pk=self.instance.pk)
-        if others.exists():
+        with rls.every_company():  # the address is unique across companies
+            taken = others.exists()
+        if taken:
             # The same answer whoever holds the address (another company's member, a
             # platform operator, a colleague): it tells nobody which.
             raise forms.ValidationError(

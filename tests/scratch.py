@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import psycopg
-from django.db import connection
+from django.db import connections
 
 from config.db.url import database_url
 
@@ -28,7 +28,11 @@ class ScratchDatabase:
     conninfo: dict
 
     def connect(self, **kwargs) -> psycopg.Connection:
-        return psycopg.connect(**self.conninfo, dbname=self.name, autocommit=True, **kwargs)
+        """A connection as the owner, reading and writing every company's rows (the
+        platform mode of row-level security, tenants/rls.py), as an operator's."""
+        conn = psycopg.connect(**self.conninfo, dbname=self.name, autocommit=True, **kwargs)
+        conn.execute("SELECT set_config('enpyco.platform', 'on', false)")
+        return conn
 
     def execute(self, sql: str, params=None) -> list[tuple]:
         with self.connect() as conn:
@@ -58,7 +62,9 @@ class ScratchDatabase:
 
 
 def _server_conninfo() -> dict:
-    params = connection.get_connection_params()
+    """The owner role's: scratch databases are created, and migrated, by the owner of
+    the tables (the application's role may not create databases)."""
+    params = connections["owner"].get_connection_params()
     return {k: params[k] for k in ("host", "port", "user", "password") if params.get(k)}
 
 

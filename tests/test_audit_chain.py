@@ -1,5 +1,5 @@
-"""The audit trail's hash chain, computed by PostgreSQL: a row changed behind the
-application's back (by the database owner) breaks it at that row."""
+"""The audit trail: the application's role may only read and append to it, and its hash
+chain, computed by PostgreSQL, breaks at the row the owner of the table changes."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ import io
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
-from django.db import connection
+from django.db import connection, connections
+from django.db.utils import ProgrammingError
 
 from audit import services as audit
 from audit.models import AuditLog
@@ -19,12 +20,37 @@ pytestmark = pytest.mark.django_db
 
 
 def _as_owner(sql: str, params=None) -> None:
-    """What only the owner of the table may do: the append-only trigger off, a row
-    changed, the trigger on again."""
-    with connection.cursor() as cursor:
+    """What only the owner of the table may do: the append-only trigger and the
+    row-level security lifted, a row changed, both back."""
+    with connections["owner"].cursor() as cursor:
         cursor.execute("ALTER TABLE audit_log DISABLE TRIGGER audit_log_append_only")
+        cursor.execute("ALTER TABLE audit_log NO FORCE ROW LEVEL SECURITY")
         cursor.execute(sql, params)
+        cursor.execute("ALTER TABLE audit_log FORCE ROW LEVEL SECURITY")
         cursor.execute("ALTER TABLE audit_log ENABLE TRIGGER audit_log_append_only")
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "UPDATE audit_log SET action = 'x'",
+        "DELETE FROM audit_log",
+        "TRUNCATE audit_log",
+        "ALTER TABLE audit_log DISABLE TRIGGER audit_log_append_only",
+        "ALTER TABLE audit_log NO FORCE ROW LEVEL SECURITY",
+        "DROP TABLE audit_log",
+        "SET session_replication_role = replica",
+    ],
+)
+def test_the_application_role_may_only_read_and_append(statement):
+    _entries(CompanyFactory(), 1)
+    with pytest.raises(ProgrammingError), connection.cursor() as cursor:
+        cursor.execute("SAVEPOINT attempt")
+        try:
+            cursor.execute(statement)
+        finally:
+            cursor.execute("ROLLBACK TO SAVEPOINT attempt")
+    assert AuditLog.objects.count() == 1
 
 
 def _entries(company, n):
@@ -57,6 +83,7 @@ def test_each_company_has_its_own_chain_computed_by_the_database():
     assert breaks == [] and checked == AuditLog.objects.count()
 
 
+@pytest.mark.django_db(transaction=True, databases=["default", "owner"])
 @pytest.mark.parametrize(
     ("tamper", "problem"),
     [

@@ -71,8 +71,12 @@ def _sync_playwright():
     return sync_playwright
 
 
+# The pages are served by another thread: the data is committed.
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
 @pytest.fixture
-def demo_site(transactional_db, settings):
+def demo_site(settings):
     """The demo data behind a live server on which the demo password works.
 
     This is pytest-django's live server (``LiveServer``, what its session-wide

@@ -287,6 +287,7 @@ def test_admin_speaks_english_with_the_language_cookie(staff_client):
     assert "Déconnexion" not in html
 
 
+@pytest.mark.django_db
 def test_login_page_is_in_french_for_anonymous_visitors(client):
     html = client.get(reverse("admin:login")).content.decode()
     assert "Connexion" in html and "Enpyco — mémoires techniques" in html

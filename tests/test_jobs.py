@@ -167,7 +167,7 @@ def test_the_jobs_of_a_dead_worker_go_back_to_the_queue_and_count_as_attempts(ha
     job = services.enqueue(company, JobKind.MEMOIR_INDEXING, company)
 
     async def take_and_die():
-        """A worker fetches the job, marks ours running, and vanishes (no heartbeat)."""
+        """A worker fetches the job (ours shows it running) and vanishes: no heartbeat."""
         async with app.open_async():
             worker_id = await app.job_manager.register_worker()
             fetched = await app.job_manager.fetch_job(queues=None, worker_id=worker_id)
@@ -177,13 +177,15 @@ def test_the_jobs_of_a_dead_worker_go_back_to_the_queue_and_count_as_attempts(ha
                 "WHERE id = %(id)s",
                 id=worker_id,
             )
-            await app.job_manager.connector.execute_query_async(
-                "UPDATE jobs SET status = 'running', attempts = 1 WHERE id = %(id)s", id=str(job.pk)
-            )
+
+    async def another_worker_checks():
+        async with app.open_async():
             await retry_stalled_jobs(timestamp=0)
 
     with app.replace_connector(app.connector.get_worker_connector()):
         asyncio.run(take_and_die())
+        Job.objects.filter(pk=job.pk).update(status=JobStatus.RUNNING, attempts=1)
+        asyncio.run(another_worker_checks())
     run_worker()
 
     job.refresh_from_db()

@@ -285,11 +285,6 @@ def test_search_never_returns_another_companys_chunks(settings, force_index):
     memoire_b = MemoireFactory(company=b)
     for i in range(40):
         _chunk(memoire_b, f"{query} {i}", vector=target)
-    from django.db import connection
-
-    with connection.cursor() as cursor:
-        cursor.execute("REINDEX INDEX document_chunks_embedding_idx")
-
     passages, facts = search_passages(a, query, k=10)
 
     assert len(passages) == 10

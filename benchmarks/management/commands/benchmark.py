@@ -109,7 +109,8 @@ class Command(BaseCommand):
             raise CommandError("--scale must be positive.")
         sizes = Sizes.for_scale(QUICK_SCALE if options["quick"] else options["scale"])
 
-        params = connection.get_connection_params()
+        # The owner's: it creates the scratch database and owns what migrate creates.
+        params = connections["owner"].get_connection_params()
         conninfo = {k: params[k] for k in ("host", "port", "user", "password") if params.get(k)}
         results: dict = {
             "command": "python manage.py benchmark "

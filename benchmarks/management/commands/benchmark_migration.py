@@ -32,7 +32,7 @@ class Command(BaseCommand):
     def handle(self, *args, projects: int, keep: bool, **options) -> None:
         if projects < 1:
             raise CommandError("--projects must be at least 1.")
-        base = connections["default"]
+        base = connections["owner"]  # creates the database and owns its tables
         params = base.get_connection_params()
         server = {k: params[k] for k in ("host", "port", "user", "password") if params.get(k)}
         name = f"bench_migration_{uuid.uuid4().hex[:8]}"

@@ -21,7 +21,7 @@ class DatabaseClient(BaseClient):
             from config.db.embedded import ensure_server
 
             host = ensure_server(pgdata, settings_dict["NAME"] or "postgres")
-            settings_dict = {**settings_dict, "HOST": host, "USER": "postgres"}
+            settings_dict = {**settings_dict, "HOST": host}
         return super().settings_to_cmd_args_env(settings_dict, parameters)
 
 
@@ -36,5 +36,4 @@ class DatabaseWrapper(base.DatabaseWrapper):
             from config.db.embedded import ensure_server
 
             params["host"] = ensure_server(pgdata, self.settings_dict["NAME"] or "postgres")
-            params.setdefault("user", "postgres")
         return params
