@@ -527,18 +527,18 @@ def _raw(sql, params):
 
 
 def test_plain_sql_update_is_refused(entry):
-    with pytest.raises(DatabaseError, match="permission denied|append-only"):
+    with pytest.raises(DatabaseError, match=r"permission denied|append-only"):
         _raw("UPDATE audit_log SET action = 'forged' WHERE id = %s", [entry.pk])
-    with pytest.raises(DatabaseError, match="permission denied|append-only"):
+    with pytest.raises(DatabaseError, match=r"permission denied|append-only"):
         _raw("UPDATE audit_log SET details = '{}'::jsonb, user_id = NULL", [])
     stored = AuditLog.objects.get(pk=entry.pk)
     assert (stored.action, stored.user_id) == ("content_block.update", entry.user_id)
 
 
 def test_plain_sql_delete_is_refused(entry):
-    with pytest.raises(DatabaseError, match="permission denied|append-only"):
+    with pytest.raises(DatabaseError, match=r"permission denied|append-only"):
         _raw("DELETE FROM audit_log WHERE id = %s", [entry.pk])
-    with pytest.raises(DatabaseError, match="permission denied|append-only"):
+    with pytest.raises(DatabaseError, match=r"permission denied|append-only"):
         _raw("DELETE FROM audit_log", [])
     assert AuditLog.objects.filter(pk=entry.pk).exists()
 

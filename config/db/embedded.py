@@ -10,6 +10,7 @@ safe; as root it runs the server as a dedicated system user.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
 import threading
@@ -60,10 +61,9 @@ def _ensure_roles(socket_dir: str) -> None:
             (APP_ROLE, "LOGIN NOCREATEDB NOSUPERUSER NOBYPASSRLS"),
         ):
             if not conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", [role]).fetchone():
-                try:
+                # Another process may win the race.
+                with contextlib.suppress(psycopg.errors.DuplicateObject):
                     conn.execute(f"CREATE ROLE {role} {options}")
-                except psycopg.errors.DuplicateObject:  # another process won the race
-                    pass
     # Only a superuser may install pgvector or mark functions leakproof: every database
     # made from template1 (the test and scratch databases the owner creates) gets both
     # from there.
@@ -102,7 +102,7 @@ def _ensure_database(socket_dir: str, dbname: str) -> None:
                 logger.info("created database %s in the embedded server", dbname)
             except psycopg.errors.DuplicateDatabase:  # another process won the race
                 pass
-        elif exists[0] != OWNER_ROLE:
+        else:
             _hand_over(socket_dir, dbname)
     _prepare(socket_dir, dbname)
 
@@ -121,7 +121,7 @@ def _prepare(socket_dir: str, dbname: str) -> None:
 
 def _hand_over(socket_dir: str, dbname: str) -> None:
     """A database made by an earlier version of this checkout (owned by ``postgres``):
-    its objects become the owner role's."""
+    it and its objects become the owner role's (nothing to do on later starts)."""
     import psycopg
     from psycopg import sql
 
