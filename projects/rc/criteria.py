@@ -27,6 +27,7 @@
 
 from __future__ import annotations
 
+import copy
 import re
 from dataclasses import dataclass, field
 
@@ -45,7 +46,8 @@ _ANNOUNCE = re.compile(
     r"|attribution du marche|examen des offres|offre economiquement la plus avantageuse"
     r"|notation des offres|jugement et classement"
     r"|^\W*(?:(?:article|section)\s+[\divx]+\s*[-.:]?\s*|\d+\s*[-.)]\s*)?criteres?\s*:?\s*$"
-    r"|^\W*critere\s*(?:n\s*°?\s*)?1\s*[:\-.)]"
+    r"|^\W*critere\s*(?:n\s*°?\s*)?(?:1|a)\s*[:\-.)]"
+    r"|^\W*criteres?\s*(?:de \w+\s*)?:\s*\S"
 )
 _HEADING_WORDS = re.compile(r"^(?:article|section|chapitre|titre|annexe)\s+[\divx]+", re.IGNORECASE)
 _OTHER_SECTION = re.compile(
@@ -66,15 +68,14 @@ _DEFERRED_RC = re.compile(r"(?:reglement de (?:la )?consultation|\brc\b)")
 _W = r"(?P<w>\d{1,3}(?:[.,]\d{1,2})?)"
 _UNIT = r"(?P<unit>%|pour\s*cent|points?\b|pts?\b\.?)"
 _MENTION = re.compile(
-    rf"(?P<pour>\bpour\s+|\ba hauteur de\s+|\bsoit\s+)?\(?\s*{_W}\s*{_UNIT}\s*\)?"
+    r"(?P<pond>\(?\s*(?:ponderation|poids|coefficient de ponderation)\s*(?:de\s*)?[:=]?\s*"
+    r"(?P<pw>\d{1,3}(?:[.,]\d{1,2})?)\s*(?P<punit>%|points?)?\s*\)?)"
+    rf"|(?P<pour>\bpour\s+|\ba hauteur de\s+|\bsoit\s+|\ba\s+(?=\d))?\(?\s*{_W}\s*{_UNIT}\s*\)?"
     rf"|(?P<note>\(?\s*(?:note|notee?|evaluee?)\s+sur\s+(?P<n>\d{{1,3}})\s*(?:points?|pts?)?\s*\)?)"
     r"|(?P<slash>\(?\s*/\s*(?P<s>\d{1,3})\s*\)?)"
     r"|(?P<half>\bpour (?:moitie|la moitie)\b)"
 )
 _BARE_END = re.compile(r"(?:[:\-=]|\.{2,}|\s)\s*(?P<w>\d{1,3}(?:[.,]\d{1,2})?)\s*[.;,]?\s*$")
-_PONDERATION = re.compile(
-    r"(?:ponderation|poids|coefficient de ponderation)\s*(?:de\s*)?[:=]?\s*(?P<w>\d{1,3}(?:[.,]\d{1,2})?)\s*(?P<unit>%|points?)?"
-)
 _SCALE = re.compile(
     r"\b(?:est|sont|sera|seront|etant)\s+(?:note|notee|notes|notees|evaluee?s?|calculee?s?|apprecie(?:e|es|s)?|exprime(?:e|es|s)?)\s+sur\s+(?:le total de\s+)?(?P<n>\d{1,3})"
     r"|\(?\s*notation sur (?P<m>\d{1,3})"
@@ -96,6 +97,8 @@ _MARKERS = [
     ),
     ("criterion", re.compile(r"^\W*criteres?\s*(?:n\s*°?\s*)?\d+(?:\.\d+)*\s*[:\-.)]?\s*")),
     ("criterion", re.compile(r"^\W*c\d+\s*[:\-.)]\s*")),
+    ("criterion", re.compile(r"^\W*criteres?\s+[a-h]\s*[:\-.)]\s*")),
+    ("subcriterion", re.compile(r"^\W*(?:[a-h]|c\d{1,2}\.)\d{1,2}\s*[:\-.)]\s*")),
     ("notice", re.compile(r"^\W*critere\s*:\s*")),
     ("dont", re.compile(r"^\W*dont\s+")),
     ("num", re.compile(r"^\s*(?P<num>\d{1,2}(?:\.\d{1,2})+)\.?\s+(?=[a-z(])")),
@@ -108,6 +111,7 @@ _MARKERS = [
 _NAME_CUTS = re.compile(
     r",|\s(?:apprecie(?:e|es|s)?|jugee?s?|decompose(?:e|es|s)?|repartie?s?|evaluee?s?|notee?s?|analysee?s?"
     r"|determinee?s?|calculee?s?|mesuree?s?)\b|\s+dont\b|\s-\s+ponderation|\s+ponderation\b|\s+comme suit"
+    r"|\s+(?:est|sont|sera|seront)\s+(?:pondere|ponderee|ponderes|affecte|affectee|note|notee|retenu)"
 )
 _SENTENCE_LEAD = re.compile(
     r"^.*(?::|\bsuivants?\b|\bau regard (?:de la|du|des|de l'|de)|\bau vu (?:de la|du|des|de l'|de)|\ben fonction (?:de la|du|des|de l'|de)"
@@ -124,7 +128,7 @@ _RANKED = re.compile(
     r"ordre decroissant|ordre de priorite|par ordre d'importance|importance decroissante|priorite decroissante"
 )
 _LOT_CONTEXT = re.compile(
-    r"(?:^|\bpour\s+(?:le|les)\s+|^\W*)lots?\s*(?:n\s*°?\s*|no\.?\s*)?(?P<number>\d{1,2})\b(?P<rest>[^.]*)$"
+    r"(?:^|\bpour\s+(?:le|les)\s+|^\W*)lots?\s*(?:n\s*°?\s*|no\.?\s*)?(?P<number>\d{1,2})\b(?P<rest>.*)$"
 )
 _ALL_LOTS = re.compile(r"(?:pour )?(?:l'ensemble des|tous les|chacun des) lots|pour chaque lot")
 
@@ -254,7 +258,7 @@ def _is_caps_heading(text: str) -> bool:
 
 @dataclass
 class _State:
-    lot: str | None = None
+    lots: list[str] = field(default_factory=list)
     ranked: bool = False
     ranked_sub: bool = False
     elements: bool = False
@@ -265,11 +269,11 @@ def _parse_window(window: list[Line], state: _State) -> list[Item]:
     items: list[Item] = []
     for line in window:
         folded = line.folded
-        lot = _lot_context(folded)
-        if lot is not None:
-            state.lot = lot or None
+        lots = _lot_context(folded)
+        if lots is not None:
+            state.lots = lots
             state.elements = False
-            if lot and not _MENTION.search(folded):
+            if lots and not _MENTION.search(folded):
                 continue
         scale = _SCALE.search(folded)
         if scale and not _looks_like_item(folded):
@@ -284,27 +288,45 @@ def _parse_window(window: list[Line], state: _State) -> list[Item]:
             else:
                 state.ranked = True
         opened = bool(_ELEMENTS.search(folded)) and not re.search(r"sous[- ]criteres?", folded)
-        found = _parse_line(line, state)
-        for item in found:
-            item.lot = state.lot
-        if found:
-            items.extend(found)
+        for item in _parse_line(line, state):
+            if not state.lots:
+                items.append(item)
+            for lot in state.lots:  # one copy per lot it applies to
+                copied = copy.deepcopy(item) if len(state.lots) > 1 else item
+                copied.lot = lot
+                items.append(copied)
         if opened:
             state.elements = True
     return items
 
 
-def _lot_context(folded: str) -> str | None:
-    """ "" for a return to every lot, the lot's number for "Pour le lot 2 :", None when
-    the line says nothing of lots."""
+def _lot_context(folded: str) -> list[str] | None:
+    """The lots what follows applies to: ``[]`` for every lot ("Pour l'ensemble des
+    lots"), ``["2"]`` for "Pour le lot 2 :", ``["1", "2", "3"]`` for "Pour les lots 1 à
+    3 :"; None when the line says nothing of lots."""
     if _ALL_LOTS.search(folded):
-        return ""
+        return []
     match = _LOT_CONTEXT.search(folded)
     if not match:
         return None
-    rest = match.group("rest").strip()
-    if rest.endswith(":") or not rest or re.search(r"criteres? (?:sont|seront)", rest):
-        return str(int(match.group("number")))
+    rest = match.group("rest")
+    numbers = [int(match.group("number"))]
+    more = re.match(r"\s*(?:a|au|-)\s*(\d{1,2})\b", rest)
+    if more and int(more.group(1)) > numbers[0]:
+        numbers = list(range(numbers[0], int(more.group(1)) + 1))
+        rest = rest[more.end() :]
+    else:
+        while extra := re.match(r"\s*(?:,|et)\s*(?:n\s*°?\s*)?(\d{1,2})\b", rest):
+            numbers.append(int(extra.group(1)))
+            rest = rest[extra.end() :]
+    rest = rest.strip()
+    if (
+        rest.startswith(":")
+        or not rest
+        or re.search(r"criteres? (?:sont|seront)", rest)
+        or (rest.startswith("-") and _MENTION.search(rest))
+    ):
+        return [str(n) for n in numbers]
     return None
 
 
@@ -372,6 +394,9 @@ def _split_parts(folded: str, start: int) -> list[tuple[int, int]]:
 
 
 def _weight_of(match: re.Match) -> tuple[float | int | None, str | None, str]:
+    if match.group("pond"):
+        unit = "%" if match.group("punit") == "%" else "points"
+        return number(match.group("pw")), unit, match.group("pw") + (" %" if unit == "%" else "")
     if match.group("half"):
         return 50, "%", "pour moitié"
     if match.group("note"):
@@ -388,6 +413,8 @@ def _weight_of(match: re.Match) -> tuple[float | int | None, str | None, str]:
 
 
 def _valid_mention(folded: str, match: re.Match) -> bool:
+    if match.group("pond"):
+        return 0 < number(match.group("pw")) <= 100
     if match.group("w"):
         value = number(match.group("w"))
         if value > 100 or value <= 0:
@@ -402,29 +429,6 @@ def _valid_mention(folded: str, match: re.Match) -> bool:
 def _parse_part(line, folded, start, end, kind, depth, state, prose) -> list[Item]:
     text = folded[start:end]
     mentions = [m for m in _MENTION.finditer(text) if _valid_mention(text, m)]
-    ponderation = _PONDERATION.search(text)
-    if ponderation:
-        value = number(ponderation.group("w"))
-        unit = "%" if ponderation.group("unit") == "%" else "points"
-        name = _clean_name(line.text[start : start + ponderation.start()], state)
-        return (
-            [
-                _item(
-                    line,
-                    state,
-                    name,
-                    value,
-                    unit,
-                    f"{ponderation.group('w')}",
-                    start,
-                    end,
-                    kind,
-                    depth,
-                )
-            ]
-            if name
-            else []
-        )
     if not mentions:
         bare = _BARE_END.search(text)
         if (bare and not prose and ":" in text[: bare.start() + 1]) or (
@@ -509,8 +513,15 @@ def _sentence(line, folded, start, end, mentions, kind, depth, state) -> list[It
             name_end = next_start
         else:
             raw = line.text[start + cursor : start + mention.start()]
-            name = _clean_name(raw, state, sentence=True)
-            name_end = mention.end()
+            following = line.text[start + mention.end() : start + next_start]
+            if _NAME_AFTER.match(fold(following)):
+                # "… de 60 % pour la valeur technique et de 40 % pour le prix".
+                name = _clean_name(_NAME_AFTER.sub("", following), state, sentence=True)
+                name = re.sub(r"\s+et(?:\s+de)?$", "", name)
+                name_end = next_start
+            else:
+                name = _clean_name(raw, state, sentence=True)
+                name_end = mention.end()
             if not name:
                 # Weight first ("60 % : valeur technique, …"): the name follows.
                 following = line.text[start + mention.end() : start + next_start]
@@ -532,7 +543,7 @@ def _sentence(line, folded, start, end, mentions, kind, depth, state) -> list[It
             depth,
         )
         item.sentence = True
-        opens = bool(_SUB_OPENERS.search(between)) or between.lstrip().startswith(":")
+        opens = bool(_SUB_OPENERS.search(between)) or between.lstrip().startswith((":", "("))
         if (
             parent is None
             and items
@@ -556,10 +567,13 @@ def _sentence(line, folded, start, end, mentions, kind, depth, state) -> list[It
             parent = None
         items.append(item)
         after = text[mention.end() : next_start]
-        if after.lstrip().startswith(":") or _SUB_OPENERS.search(after):
+        if after.lstrip().startswith((":", "(")) or _SUB_OPENERS.search(after):
             parent, sub_sum = item, 0.0
         cursor = name_end if mention.group("half") else mention.end()
     return items
+
+
+_NAME_AFTER = re.compile(r"^\s*(?:pour|au titre de|affectee? a)\s+(?=(?:la|le|les|l')\s?)")
 
 
 def _reaches(total: float, limit: float) -> bool:
@@ -578,38 +592,54 @@ def _item(line, state, name, weight, unit, written, start, end, kind, depth) -> 
 
 
 def _clean_name(raw: str, state: _State, *, sentence: bool = False) -> str:
-    text = raw
+    text = re.sub(r"^\s*\d{1,2}\s{2,}", "", raw)  # a table's numbering column
+    text = re.sub(r"[\s:\-–—=]+$", "", text)  # the separator before the weight
+    text = _LOT_PREFIX.sub("", text)
     folded = fold(text)
-    kind, _depth, end = _marker(folded)
-    if kind:
-        text, folded = text[end:], folded[end:]
-    # A second marker after the first ("- sous-critère 1 : …", "• dont …").
-    kind, _depth, end = _marker(folded)
-    if kind:
-        text, folded = text[end:], folded[end:]
-    if sentence:
+    for _round in range(2):  # "- sous-critère 1 : …", "• dont …": a marker after a marker
+        kind, _depth, end = _marker(folded)
+        if kind:
+            text, folded = text[end:], folded[end:]
+    if sentence or _INTRODUCED.search(folded):
         lead = _SENTENCE_LEAD.match(folded)
         if lead and lead.end() < len(folded):
             text, folded = text[lead.end() :], folded[lead.end() :]
-    # Parenthetical remarks go ("Coût global (acquisition et exploitation)").
-    text = re.sub(r"\([^()]*\)?", " ", text)
+            kind, _depth, end = _marker(folded)
+            if kind:
+                text, folded = text[end:], folded[end:]
+    # Remarks in parentheses go ("Coût global (acquisition et exploitation)"); an
+    # unclosed parenthesis only opens what follows.
+    text = re.sub(r"\([^()]*\)", " ", text).replace("(", " ").replace(")", " ")
     folded = fold(text)
     cut = _NAME_CUTS.search(folded)
     if cut and cut.start() > 2:
         text = text[: cut.start()]
     text = re.sub(r"\s*(?:\.{2,}|…)+\s*", " ", text)
     text = re.sub(
-        r"\s+(?:pour|a hauteur de|à hauteur de|soit|de)\s*$", "", text, flags=re.IGNORECASE
+        r"\s+(?:pour|a hauteur de|à hauteur de|soit|de|à|a)\s*$", "", text, flags=re.IGNORECASE
     )
     text = re.sub(r"\s+(?:et|ou)\s*$", "", text, flags=re.IGNORECASE)
     text = re.sub(r"\s*(?:[:\-–—=]|ponderation|pondération)\s*$", "", text, flags=re.IGNORECASE)
     text = strip_articles(tidy(text))
-    text = tidy(text)
+    text = re.sub(
+        r"^(?:le |la |les )?crit[èe]res?\s+(?:de |du |des )?(?=\w)", "", text, flags=re.IGNORECASE
+    )
+    text = strip_articles(tidy(text))
     if not re.search(r"[A-Za-zÀ-ÿ]{3,}", text):
         return ""
     if re.match(r"^(?:total|criteres?|ponderations?|note|soit)$", fold(text)):
         return ""
     return text
+
+
+_LOT_PREFIX = re.compile(
+    r"^\W*(?:pour\s+(?:le|les)\s+)?lots?\s*(?:n\s*°?\s*)?\d{1,2}(?:\s*(?:à|a|au|et|,)\s*\d{1,2})*\s*[:\-–—]\s*",
+    re.IGNORECASE,
+)
+
+#: A name introduced by a sentence ("Les offres seront jugées selon les critères
+#: suivants : Prix …").
+_INTRODUCED = re.compile(r"suivants?\s*:|:\s*\S.*:|\bselon les criteres\b")
 
 
 # --- levels and lots ---------------------------------------------------------------------------------------

@@ -124,6 +124,8 @@ _BUYER_LABELS = [
     r"acheteur",
 ]
 _BUYER_HEADINGS = [
+    r"maitre d'ouvrage",
+    r"maitre de l'ouvrage",
     r"identification (?:de l'acheteur|du pouvoir adjudicateur|de l'organisme acheteur)",
     r"pouvoir adjudicateur",
     r"acheteur",
@@ -156,7 +158,7 @@ def buyer(doc: Document) -> Found | None:
                 line.text[match.start("value") :], line, match.start("value"), len(line.text)
             )
             break
-    if found is not None and found.line.index > (sentence.line.index if sentence else 10**9):
+    if found is not None and found.line.index >= (sentence.line.index if sentence else 10**9):
         # The heading's next line came after an explicit sentence.
         found = sentence
     if found is None:
@@ -192,6 +194,17 @@ def subject(doc: Document) -> Found | None:
                 break
         if explicit:
             break
+    if explicit is None:
+        heading = _heading_regex([r"objet(?: de la consultation| du marche)?"])
+        lines = body(doc)
+        for position, line in enumerate(lines[:-1]):
+            if heading.match(line.folded) and not _heading_regex([r"\W*"]).match(
+                lines[position + 1].folded
+            ):
+                following = lines[position + 1]
+                if not _SUBJECT_SENTENCE.search(following.folded):
+                    explicit = Found(following.text, following, 0, len(following.text))
+                    break
     if explicit is None:
         for line in body(doc):
             match = _SUBJECT_SENTENCE.search(line.folded)
@@ -377,12 +390,12 @@ def format_constraints(found: Found | None) -> list[str]:
 
 # --- site visit ---------------------------------------------------------------------------------
 
-_VISIT = re.compile(r"\bvisites?\b")
+_VISIT = re.compile(r"\bvisites?\b|\bvisiter\b")
 _VISIT_NONE = re.compile(
     r"sans objet|aucune visite|pas de visite|n'est pas (?:prevue|organisee)|ne sera pas organisee|non prevue"
 )
 _VISIT_OPTIONAL = re.compile(
-    r"facultative|conseillee|recommandee|souhaitable|possible|libre|"
+    r"facultative|conseillee|recommandee|souhaitable|possible|libre|peuvent visiter|pourront visiter|"
     r"(?:n'est|ne sera) pas obligatoire|non obligatoire|pas obligatoire|obligatoire\s*:\s*non"
 )
 _VISIT_COMPULSORY = re.compile(r"obligatoire|sous peine d'irrecevabilite|imperative")

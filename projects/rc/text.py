@@ -104,7 +104,7 @@ def strip_articles(name: str) -> str:
 def tidy(text: str) -> str:
     """Collapse spaces and trim punctuation left at either end."""
     text = re.sub(r"\s+", " ", text).strip()
-    return text.strip(" ;,:.-–—•*·▪")
+    return text.strip(" ;,:.-–—•*·▪/|")
 
 
 def normalised(text: str | None) -> str:
