@@ -79,7 +79,8 @@ class Content:
     def from_json(cls, data: dict) -> Content:
         return cls(
             id=str(data.get("id") or ""),
-            text=str(data.get("text") or ""),
+            # Rows typed by hand before the analysis existed may name it "title".
+            text=str(data.get("text") or data.get("title") or ""),
             criterion=data.get("criterion"),
             source=data.get("source"),
             corrected=bool(data.get("corrected")),
@@ -109,6 +110,8 @@ class Analysis:
     #: The parser's tree when the language model read another one (for the reviewer).
     alternative_criteria: list[Criterion] = field(default_factory=list)
     contents_flag: str = ""
+    #: New values of a re-analysis for what a person corrected (``storage.merge_reanalysis``).
+    proposals: dict = field(default_factory=dict)
 
     def value(self, name: str) -> Any:
         return self.facts[name].value

@@ -71,6 +71,16 @@ class Criterion:
     corrected: bool = False
     flag: str = ""  # what the reviewer should check
 
+    @property
+    def parent_id(self) -> str:
+        """``C2`` for ``C2.1`` and ``C2.E1``; ``""`` for a criterion."""
+        return self.id.rsplit(".", 1)[0] if self.level != CRITERION and "." in self.id else ""
+
+    @property
+    def share_percent(self) -> float | None:
+        """The share in % for display (27.5 for 0.275)."""
+        return None if self.share is None else round(self.share * 100, 2)
+
     def walk(self):
         yield self
         for child in self.subcriteria:
