@@ -267,7 +267,10 @@ class ProjectDocument(models.Model):
 
 
 class RCAnalysis(models.Model):
-    """The parsed règlement de consultation of a project (one per project)."""
+    """The parsed règlement de consultation of a project (one per project); the JSON
+    shapes of its columns are in docs/rc_analysis.md."""
+
+    audit_resource_type = "rc_analysis"
 
     id = uuid_primary_key()
     project = models.OneToOneField(
