@@ -186,9 +186,11 @@ def test_a_scanned_pdf_gets_a_french_message(settings):
     from django.utils import translation
 
     upload = ContentFile(make_plain_pdf([[""]]), name="scan.pdf")
-    with translation.override("fr"), pytest.raises(Exception, match="OCR") as caught:
-        check_rc(upload)
-    assert "couche texte" in str(caught.value)
+    with translation.override("fr"):
+        with pytest.raises(Exception, match="OCR") as caught:
+            check_rc(upload)
+        message = str(caught.value)
+    assert "couche texte" in message
 
 
 def test_other_consultation_documents_are_attached_without_analysis(client):

@@ -86,7 +86,7 @@ def test_sub_weights_in_percent_of_their_parent():
         "Critères d'attribution\nValeur technique : 55 %, décomposée ainsi :\n"
         "- organisation : 50 %\n- moyens : 30 %\n- environnement : 20 %\nPrix : 45 %\n"
     )
-    (technical, price) = analysis.criteria
+    technical = analysis.criteria[0]
     assert [(s.weight, s.unit, s.share) for s in technical.subcriteria] == [
         (50, "%", 0.275),
         (30, "%", 0.165),
