@@ -270,6 +270,7 @@ class ProjectAdmin(TenantScopedAdmin):
                     "criteria": stored.criteria,
                     "tree_warnings": normalise(stored.criteria),
                     "facts": stored.facts,
+                    "deadline": rc_review.display("deadline", stored.facts["deadline"].value),
                     "review_url": reverse("admin:projects_rcanalysis_change", args=[analysis.pk]),
                 }
             )
@@ -460,6 +461,8 @@ class RCAnalysisAdmin(TenantScopedAdmin):
                     "review_editable": self.has_change_permission(request, obj),
                     "project_url": reverse("admin:projects_project_change", args=[obj.project_id]),
                     "document_url": _document_url(obj),
+                    "title": _("Review of the RC analysis"),
+                    "show_save_and_add_another": False,
                 }
             )
         return super().render_change_form(request, context, add, change, form_url, obj)

@@ -152,11 +152,15 @@ class Item:
     sentence: bool = False
 
     def source(self) -> dict:
+        """Where the criterion is written: its own span (name and weight) when the line
+        holds several criteria (a sentence, a flattened table), else the line."""
+        own = self.line.text[self.start : self.end].strip(" ;,.")
+        excerpt = own if len(own) >= 8 and len(self.line.text) > 140 else self.line.text.strip()
         return {
             "page": self.line.page,
             "start": self.line.start + self.start,
             "end": self.line.start + self.end,
-            "excerpt": self.line.text.strip()[:300],
+            "excerpt": excerpt[:300],
         }
 
 

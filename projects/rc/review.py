@@ -104,7 +104,9 @@ class FactsForm(forms.Form):
 
 class CriterionForm(forms.Form):
     key = forms.CharField(widget=forms.HiddenInput, required=False, max_length=40)
-    name = forms.CharField(label=_("name"), max_length=300, required=False)
+    name = forms.CharField(
+        label=_("name"), max_length=300, required=False, widget=forms.TextInput(attrs={"size": 40})
+    )
     weight = forms.DecimalField(
         label=_("weight"),
         required=False,
