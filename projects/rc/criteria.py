@@ -599,6 +599,7 @@ def _clean_name(raw: str, state: _State, *, sentence: bool = False) -> str:
     text = re.sub(r"^\s*\d{1,2}\s{2,}", "", raw)  # a table's numbering column
     text = re.sub(r"[\s:\-–—=]+$", "", text)  # the separator before the weight
     text = _LOT_PREFIX.sub("", text)
+    text = _NOTICE_NAME.sub("", text)
     folded = fold(text)
     for _round in range(2):  # "- sous-critère 1 : …", "• dont …": a marker after a marker
         kind, _depth, end = _marker(folded)
@@ -638,6 +639,12 @@ def _clean_name(raw: str, state: _State, *, sentence: bool = False) -> str:
 
 _LOT_PREFIX = re.compile(
     r"^\W*(?:pour\s+(?:le|les)\s+)?lots?\s*(?:n\s*°?\s*)?\d{1,2}(?:\s*(?:à|a|au|et|,)\s*\d{1,2})*\s*[:\-–—]\s*",
+    re.IGNORECASE,
+)
+
+#: The European notice's "Critère de qualité – Nom : Valeur technique / Pondération : 60".
+_NOTICE_NAME = re.compile(
+    r"^\W*(?:crit[èe]re (?:de |du )?(?:qualit[ée]|co[ûu]t|prix)\s*[-–—]?\s*)?nom\s*:\s*",
     re.IGNORECASE,
 )
 

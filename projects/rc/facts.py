@@ -49,7 +49,7 @@ def body(doc: Document) -> list[Line]:
 # Numbering that may come before a label: "1.2", "Article 3 –", "Section I :", "a)".
 _NUMBERING = (
     r"^\W*(?:(?:article|section|chapitre|titre)\s+[\divx]+(?:\.\d+)*\s*[-:.)]*\s*"
-    r"|\d+(?:\.\d+)*\s*[-:.)]*\s*|[a-z]\s*\)\s*|[ivx]+\s*[-.)]\s*)?"
+    r"|\d+(?:\.\d+)*\s*[-:.)]*\s*|[a-z]\s*\)\s*|[ivx]+(?:\.\d+)*\s*[-.)]\s*)?"
 )
 _SEPARATOR = r"\s*(?:\([^)]*\)\s*)?(?::|-(?=\s)|=)\s*"
 
@@ -122,6 +122,7 @@ _BUYER_LABELS = [
     r"identification de l'organisme qui passe le marche",
     r"organisme acheteur",
     r"acheteur",
+    r"nom et adresses?",  # the European notice's I.1
 ]
 _BUYER_HEADINGS = [
     r"maitre d'ouvrage",
@@ -173,6 +174,7 @@ _SUBJECT_LABELS = [
     r"objet du marche",
     r"objet de l'accord-cadre",
     r"intitule du marche",
+    r"intitule",
     r"objet",
 ]
 _SUBJECT_SENTENCE = re.compile(
@@ -438,11 +440,13 @@ _VARIANT = re.compile(r"\bvariantes?\b")
 _VARIANTS_NO = re.compile(
     r"(?:ne sont pas|n'est pas|ne seront pas)\s+(?:autorisee|admise|acceptee|permise)"
     r"|aucune variante|interdites?|non (?:autorisees|admises|acceptees)|pas de variante"
+    r"|prises? en consideration\s*:\s*non"
     r"|variantes?\s*:\s*non|refusees"
 )
 _VARIANTS_YES = re.compile(
     r"(?:sont|est|seront)\s+(?:autorisee|admise|acceptee|permise)|autorisees?\s*:\s*oui|variantes?\s*:\s*oui"
     r"|(?:peuvent|peut|pourront|sont autorises a)\s+(?:presenter|proposer|remettre)\s+(?:des|une)\s+variantes?"
+    r"|prises? en consideration\s*:\s*oui"
     r"|variantes? (?:libres|autorisees|admises)"
 )
 _VARIANTS_REQUIRED = re.compile(r"\bexigee?s?\b|\bimposee?s?\b|\bvariantes? obligatoires?\b")
