@@ -135,7 +135,7 @@ Date et heure limites de réception des offres : lundi 9 février 2026 à 12h00
 
     add(*articles[0])
     for index, (title, text) in enumerate(body_titles):
-        paragraphs = [text] * 3
+        paragraphs = [text] * 8
         if index == len(body_titles) // 2:
             add(
                 "Jugement des offres",

@@ -76,11 +76,13 @@ class Command(BaseCommand):
     def _backend(self, name: str, samples, mistakes: bool, as_json: bool) -> dict:
         analyse = lambda data: analyse_bytes(data, backend=name).to_output()  # noqa: E731
         results = {}
-        for label, subset in (
-            ("development", [s for s in samples if not s.holdout]),
-            ("held-out", [s for s in samples if s.holdout]),
-            ("all", samples),
-        ):
+        held_out = [s for s in samples if s.holdout]
+        subsets = (
+            [("development", [s for s in samples if not s.holdout]), ("held-out", held_out)]
+            if held_out
+            else []
+        )
+        for label, subset in [*subsets, ("all", samples)]:
             if not subset:
                 continue
             report = evaluation.evaluate(analyse, subset)
