@@ -122,13 +122,24 @@ def make_pdf(text: str, *, header: str, footer: str) -> bytes:
     return out.getvalue()
 
 
+#: The DOCX's dates (its properties and its ZIP entries), so that making it again gives
+#: the same bytes.
+DOCX_DATE = (2025, 1, 6, 9, 0, 0)
+
+
 def make_docx(text: str) -> bytes:
     """A DOCX of the text: a paragraph per line, a page break at each form feed, the
-    short capitalised lines as headings."""
+    short capitalised lines as headings; the same bytes for the same text."""
+    import datetime
+    import zipfile
+
     import docx
     from docx.enum.text import WD_BREAK
 
     document = docx.Document()
+    moment = datetime.datetime(*DOCX_DATE)
+    document.core_properties.created = document.core_properties.modified = moment
+    document.core_properties.last_printed = moment
     for number, page in enumerate(text.split("\f")):
         if number:
             document.paragraphs[-1].add_run().add_break(WD_BREAK.PAGE)
@@ -141,6 +152,16 @@ def make_docx(text: str) -> bytes:
                 document.add_heading(line, level=1)
             else:
                 document.add_paragraph(line)
+    saved = io.BytesIO()
+    document.save(saved)
+    saved.seek(0)
     out = io.BytesIO()
-    document.save(out)
+    with (
+        zipfile.ZipFile(saved) as source,
+        zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target,
+    ):
+        for entry in sorted(source.infolist(), key=lambda e: e.filename):
+            fixed = zipfile.ZipInfo(entry.filename, date_time=DOCX_DATE)
+            fixed.compress_type = zipfile.ZIP_DEFLATED
+            target.writestr(fixed, source.read(entry.filename))
     return out.getvalue()
