@@ -678,14 +678,9 @@ def _nest(items: list[Item]) -> list[Item]:
             if parent is not None:
                 parent.children.append(item)
                 continue
-        if item.element:
+        if item.element:  # an element belongs to the criterion above it
             if top:
-                host = (
-                    top[-1].children[-1]
-                    if top[-1].children and top[-1].children[-1].marker != top[-1].marker and False
-                    else top[-1]
-                )
-                host.children.append(item)
+                top[-1].children.append(item)
             continue
         level_sub = item.sub
         if level_sub is None:

@@ -9,11 +9,12 @@ présente consultation a pour objet …"); the table of contents is never read.
 
 from __future__ import annotations
 
+import datetime
 import re
 from dataclasses import dataclass
 from typing import Any
 
-from projects.rc.dates import find_dates, find_time
+from projects.rc.dates import PARIS, find_dates, find_time
 from projects.rc.document import Document, Line
 from projects.rc.text import fold, tidy
 
@@ -326,13 +327,8 @@ def deadline(doc: Document) -> Found | None:
         following = line.folded[mention.end :]
         alone = find_time(following)
         if alone:
-            mention_end = mention.end + alone[1]
-            import datetime
-
-            from projects.rc.dates import PARIS
-
-            value = datetime.datetime.combine(mention.value, alone[2], tzinfo=PARIS).isoformat()
-            return Found(value, line, mention.start, mention_end)
+            moment = datetime.datetime.combine(mention.value, alone[2], tzinfo=PARIS)
+            return Found(moment.isoformat(), line, mention.start, mention.end + alone[1])
         note = "no time"
     return Found(value, line, mention.start, mention.end, note)
 

@@ -230,8 +230,6 @@ def merge(parsed: Analysis, answered: Analysis, *, lot: str | None) -> Analysis:
             "llm": _show(theirs.value),
             "parser": _show(mine.value),
         }
-        if fact.source is None and theirs.value == mine.value:
-            fact.source = mine.source
         merged.facts[name] = fact
     parser_choice = parsed.selected_lot
     merged.choose_lot(lot or parser_choice)

@@ -207,7 +207,8 @@ def run(job: Job, progress) -> dict:
     except (LLMError, UnknownBackend) as exc:
         # Raised before any call: the configuration, not a passing failure.
         raise registry.JobFailed(str(exc)) from None
-    progress(4, 4, _("Saving the analysis"))
+    total = getattr(getattr(progress, "job", None), "progress_total", None)
+    progress(total, total, _("Saving the analysis"))
     row = save(job.company_id, project.pk, analysis, document, job=job)
     return {
         "analysis": str(row.pk),
