@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "rag",
     "audit",
     "jobs",
+    "llm",
     "benchmarks",
 ]
 
@@ -259,3 +260,32 @@ PROCRASTINATE_WORKER_DEFAULTS = {
     "concurrency": env.int("JOBS_WORKER_CONCURRENCY", default=1),
     "delete_jobs": "successful",
 }
+
+# --- Language models (llm/) ---------------------------------------------------------
+# Unset (the default): no model is called; the RC analysis uses its offline parser.
+# "anthropic": the Messages API; "openai": any OpenAI-compatible chat API (OpenAI,
+# Mistral, vLLM, Ollama, LM Studio: set LLM_BASE_URL, e.g. http://127.0.0.1:11434/v1).
+LLM_PROVIDER = env("LLM_PROVIDER", default="")
+LLM_MODEL = env("LLM_MODEL", default="")  # default: claude-sonnet-4-20250514 / gpt-4o-mini
+LLM_BASE_URL = env("LLM_BASE_URL", default="")  # default: the provider's public API
+LLM_API_KEY = env("LLM_API_KEY", default="")
+# Per read of the answer, in seconds; attempts after a timeout, a 429 or a 5xx, and the
+# first wait between them (doubled at each retry, or the provider's Retry-After).
+LLM_TIMEOUT_SECONDS = env.float("LLM_TIMEOUT_SECONDS", default=120.0)
+LLM_MAX_RETRIES = env.int("LLM_MAX_RETRIES", default=2)
+LLM_RETRY_BACKOFF_SECONDS = env.float("LLM_RETRY_BACKOFF_SECONDS", default=2.0)
+LLM_MAX_OUTPUT_TOKENS = env.int("LLM_MAX_OUTPUT_TOKENS", default=4096)
+LLM_TEMPERATURE = env.float("LLM_TEMPERATURE", default=0.0)
+# How an OpenAI-compatible server is asked for JSON: json_object, json_schema or none.
+LLM_JSON_MODE = env("LLM_JSON_MODE", default="json_object")
+# USD per million tokens, added to the table of llm/prices.py:
+# LLM_PRICES='{"llama3.1:8b": [0, 0], "my-model": [0.5, 1.5]}'
+LLM_PRICES = env.json("LLM_PRICES", default={})
+
+# --- RC analysis (projects/rc/) ----------------------------------------------------------
+# "auto": the language model when LLM_PROVIDER is set, else the offline parser;
+# "parser": always the offline parser; "llm": the model (the parser still runs beside it).
+RC_ANALYSIS_BACKEND = env("RC_ANALYSIS_BACKEND", default="auto")
+RC_MAX_UPLOAD_BYTES = env.int("RC_MAX_UPLOAD_BYTES", default=50 * 1024 * 1024)
+# Characters of the RC's text sent to the model (the start of the document is kept).
+RC_LLM_MAX_INPUT_CHARS = env.int("RC_LLM_MAX_INPUT_CHARS", default=120_000)

@@ -21,3 +21,12 @@ def library_file_path(company_id, sha256: str, filename: str) -> str:
 
 def memoir_path(company_id, memoire_id, filename: str) -> str:
     return f"{company_root(company_id)}/memoires/{memoire_id}/{_name(filename, 'memoire')}"
+
+
+def project_document_path(company_id, project_id, sha256: str, filename: str) -> str:
+    """A consultation document of a project (its RC, notice, CCTP…); the hash keeps two
+    versions of a file of the same name apart."""
+    return (
+        f"{company_root(company_id)}/projects/{project_id}/documents/{sha256[:16]}/"
+        f"{_name(filename, 'document')}"
+    )

@@ -7,21 +7,36 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Count, F, OuterRef, Subquery, Sum
 from django.http import HttpResponseNotAllowed, HttpResponseRedirect
+from django.template.defaultfilters import filesizeformat
+from django.template.loader import render_to_string
 from django.urls import path, reverse
-from django.utils.html import format_html_join
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from jobs.models import Job, JobKind
 from library.models import ContentBlock
 from projects import services, workflow
+from projects.forms import (
+    ProjectDocumentForm,
+    ProjectForm,
+    RCAnalysisAddForm,
+    RCAnalysisReviewForm,
+)
 from projects.models import (
     ContentMatch,
+    DocumentKind,
     GenerationRequest,
     Project,
+    ProjectDocument,
     ProjectStatus,
     RCAnalysis,
     Section,
 )
+from projects.rc import review as rc_review
+from projects.rc import services as rc_services
+from projects.rc import storage as rc_storage
+from projects.rc.tree import normalise
 from tenants.admin_base import (
     TenantScopedAdmin,
     TenantScopedInline,
@@ -37,18 +52,33 @@ class SectionInline(TenantScopedInline, admin.TabularInline):
     ordering = ("order_num",)
 
 
-class RCAnalysisInline(TenantScopedInline, admin.StackedInline):
-    model = RCAnalysis
-    max_num = 1
-    fields = (
-        "rc_file_url",
-        "confidence_score",
-        "project_info",
-        "required_sections",
-        "special_requirements",
-        "format",
-        "scoring_criteria",
-    )
+class ProjectDocumentInline(TenantScopedInline, admin.TabularInline):
+    """The project's consultation documents: listed and removed here, added through the
+    project form's upload fields."""
+
+    model = ProjectDocument
+    fields = ("kind", "document_link", "size", "uploader", "created_at")
+    readonly_fields = ("kind", "document_link", "size", "uploader", "created_at")
+    ordering = ("-created_at",)
+    show_change_link = False
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    @admin.display(description=_("file"))
+    def document_link(self, obj) -> str:
+        if obj is None or obj.pk is None:
+            return "—"
+        url = reverse("admin:projects_projectdocument_download", args=[obj.pk])
+        return format_html('<a href="{}">{}</a>', url, obj.filename)
+
+    @admin.display(description=_("size"))
+    def size(self, obj) -> str:
+        return filesizeformat(obj.size_bytes) if obj and obj.size_bytes is not None else "—"
+
+    @admin.display(description=_("uploaded by"))
+    def uploader(self, obj) -> str:
+        return str(obj.uploaded_by) if obj and obj.uploaded_by_id else "—"
 
 
 def _transition_action(target: str):
@@ -82,6 +112,23 @@ def _transition_action(target: str):
     )(action)
 
 
+def queue_rc_analysis(model_admin, request, project, document=None) -> None:
+    """Queue the analysis of the project's RC and tell the user, or why not."""
+    try:
+        rc_services.queue_analysis(
+            project.company_id, project, document=document, user=request.user, request=request
+        )
+    except rc_services.AnalysisRefused as refused:
+        model_admin.message_user(request, str(refused), messages.WARNING)
+        return
+    model_admin.message_user(
+        request,
+        _("The RC of “%(project)s” is queued for analysis: its page shows the progress.")
+        % {"project": project},
+        messages.INFO,
+    )
+
+
 @admin.register(Project)
 class ProjectAdmin(TenantScopedAdmin):
     creator_field = "created_by"
@@ -94,8 +141,15 @@ class ProjectAdmin(TenantScopedAdmin):
     )
     ordering = ("-created_at",)
     date_hierarchy = "created_at"
-    readonly_fields = ("status", "workflow_links", "created_at")
-    inlines = (RCAnalysisInline, SectionInline)
+    form = ProjectForm
+    readonly_fields = (
+        "status",
+        "workflow_links",
+        "rc_analysis_panel",
+        "rc_storage_path",
+        "created_at",
+    )
+    inlines = (ProjectDocumentInline, SectionInline)
     fieldsets = (
         (
             None,
@@ -113,6 +167,10 @@ class ProjectAdmin(TenantScopedAdmin):
             },
         ),
         (_("Workflow"), {"fields": ("status", "workflow_links")}),
+        (
+            _("Consultation documents and RC analysis"),
+            {"fields": ("rc_document", "other_documents", "other_kind", "rc_analysis_panel")},
+        ),
         (
             _("Tender documents"),
             {"fields": ("rc_storage_path", "rc_context", "final_document_url")},
@@ -156,6 +214,79 @@ class ProjectAdmin(TenantScopedAdmin):
         ]
         return format_html_join(" · ", '<a href="{}?project__id__exact={}">{} ({})</a>', links)
 
+    # --- consultation documents and the RC analysis ---------------------------------
+    def save_model(self, request, obj, form, change):
+        if change:
+            # What the analysis job writes in metadata is not the form's to overwrite.
+            stored = Project.objects.filter(pk=obj.pk).values_list("metadata", flat=True).first()
+            if isinstance(stored, dict) and "rc_analysis" in stored:
+                obj.metadata = {**(obj.metadata or {}), "rc_analysis": stored["rc_analysis"]}
+        super().save_model(request, obj, form, change)
+        others = getattr(form, "checked_others", [])
+        kind = form.cleaned_data.get("other_kind") or DocumentKind.OTHER
+        for upload, checked in others:
+            rc_services.attach(obj.company_id, obj, upload, checked, kind, user=request.user)
+        upload = form.cleaned_data.get("rc_document")
+        if upload:
+            document = rc_services.attach(
+                obj.company_id, obj, upload, form.checked_rc, DocumentKind.RC, user=request.user
+            )
+            queue_rc_analysis(self, request, obj, document)
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if self.has_change_permission(request, obj) or (
+            obj is None and self.has_add_permission(request)
+        ):
+            return fieldsets
+        uploads = {"rc_document", "other_documents", "other_kind"}
+        return [
+            (name, {**opts, "fields": [f for f in opts["fields"] if f not in uploads]})
+            for name, opts in fieldsets
+        ]
+
+    @admin.display(description=_("RC analysis"))
+    def rc_analysis_panel(self, obj) -> str:
+        if obj is None or obj.pk is None:
+            return _("Upload the RC: its analysis starts when the project is saved.")
+        state = (obj.metadata or {}).get("rc_analysis") or {}
+        job = (
+            Job.objects.for_company(obj.company_id)
+            .of(obj)
+            .filter(kind=JobKind.RC_ANALYSIS)
+            .order_by("-created_at")
+            .first()
+        )
+        analysis = RCAnalysis.objects.filter(project=obj).first()
+        context = {"project": obj, "state": state, "job": job, "analysis": analysis}
+        if job is not None and not job.finished:
+            context["progress"] = render_to_string(
+                "jobs/progress.html", {"job": job, "reload": True}
+            )
+        if analysis is not None:
+            stored = rc_storage.from_row(analysis)
+            context.update(
+                {
+                    "criteria": stored.criteria,
+                    "tree_warnings": normalise(stored.criteria),
+                    "facts": stored.facts,
+                    "deadline": rc_review.display("deadline", stored.facts["deadline"].value),
+                    "review_url": reverse("admin:projects_rcanalysis_change", args=[analysis.pk]),
+                }
+            )
+        return render_to_string("admin/projects/project/rc_analysis_panel.html", context)
+
+    def analyse_view(self, request, object_id):
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        project = self.get_object(request, object_id)
+        if project is None:
+            return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
+        if not self.has_change_permission(request, project):
+            raise PermissionDenied
+        queue_rc_analysis(self, request, project)
+        return HttpResponseRedirect(reverse("admin:projects_project_change", args=[project.pk]))
+
     # --- status buttons on the change page ----------------------------------------
     def get_urls(self):
         return [
@@ -163,6 +294,11 @@ class ProjectAdmin(TenantScopedAdmin):
                 "<path:object_id>/transition/",
                 self.admin_site.admin_view(self.transition_view),
                 name="projects_project_transition",
+            ),
+            path(
+                "<path:object_id>/analyse-rc/",
+                self.admin_site.admin_view(self.analyse_view),
+                name="projects_project_analyse_rc",
             ),
             *super().get_urls(),
         ]
@@ -197,6 +333,9 @@ class ProjectAdmin(TenantScopedAdmin):
                 (target, ProjectStatus(target).label)
                 for target in workflow.allowed_targets(obj.status)
             ]
+            context["can_analyse_rc"] = obj.status in rc_services.ANALYSABLE and (
+                ProjectDocument.objects.filter(project=obj, kind=DocumentKind.RC).exists()
+            )
         return super().render_change_form(request, context, add, change, form_url, obj)
 
 
@@ -239,13 +378,154 @@ class SectionAdmin(TenantScopedAdmin):
 
 @admin.register(RCAnalysis)
 class RCAnalysisAdmin(TenantScopedAdmin):
-    list_display = ("project", "confidence_score", "analyzed_at")
+    """An analysis' page is its review form (``projects.rc.review``): key facts, the
+    criteria tree and the required contents as rows, each with its source."""
+
+    list_display = ("project", "criteria_summary", "deadline", "confidence_score", "analyzed_at")
     search_fields = ("project__name", "rc_file_url")
     autocomplete_fields = ("project",)
     ordering = ("-analyzed_at",)
     date_hierarchy = "analyzed_at"
     list_select_related = ("project",)
-    readonly_fields = ("analyzed_at", "created_at")
+    fields = ("project",)
+    form = RCAnalysisReviewForm
+    change_form_template = "admin/projects/rcanalysis/change_form.html"
+
+    @admin.display(description=_("criteria"))
+    def criteria_summary(self, obj) -> str:
+        criteria = rc_storage.from_row(obj).criteria
+        return (
+            ", ".join(
+                f"{c.name} ({c.weight:g} {c.unit})" if c.weight is not None else c.name
+                for c in criteria
+            )
+            or "—"
+        )
+
+    @admin.display(description=_("deadline"))
+    def deadline(self, obj) -> str:
+        return rc_review.display("deadline", rc_storage.from_row(obj).facts["deadline"].value)
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        if obj is None:
+            kwargs["form"] = RCAnalysisAddForm
+        return super().get_form(request, obj, change=change, **kwargs)
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.rc_file_url = ""
+            obj.project_info = {"version": rc_storage.VERSION, "backend": "manual"}
+            obj.scoring_criteria = {"version": rc_storage.VERSION, "criteria": []}
+            super().save_model(request, obj, form, change)
+            return
+        super().save_model(request, obj, form, change)  # its project, if it changed
+        rc_services.save_review(obj.project.company_id, obj, form.review.apply(), request=request)
+        obj.refresh_from_db()
+        self.message_user(
+            request,
+            _(
+                "The analysis of “%(project)s” was saved: the project's empty fields were filled from it."
+            )
+            % {"project": obj.project},
+            messages.SUCCESS,
+        )
+
+    def response_add(self, request, obj, post_url_continue=None):
+        if "_popup" in request.POST:
+            return super().response_add(request, obj, post_url_continue)
+        self.message_user(
+            request,
+            _("Enter the criteria and key facts of “%(project)s” below.")
+            % {"project": obj.project},
+            messages.INFO,
+        )
+        return HttpResponseRedirect(reverse("admin:projects_rcanalysis_change", args=[obj.pk]))
+
+    def response_change(self, request, obj):
+        if "_continue" in request.POST or "_popup" in request.POST:
+            return super().response_change(request, obj)
+        return HttpResponseRedirect(reverse("admin:projects_project_change", args=[obj.project_id]))
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        form = context["adminform"].form
+        review = getattr(form, "review", None)
+        if obj is not None and review is not None:
+            analysis = form.analysis
+            tree = rc_review.preview_tree(review, analysis)
+            context.update(
+                {
+                    "review": review,
+                    "analysis": analysis,
+                    "tree": tree,
+                    "tree_warnings": normalise(tree),
+                    "review_editable": self.has_change_permission(request, obj),
+                    "project_url": reverse("admin:projects_project_change", args=[obj.project_id]),
+                    "document_url": _document_url(obj),
+                    "title": _("Review of the RC analysis"),
+                    "show_save_and_add_another": False,
+                }
+            )
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+
+def _document_url(analysis: RCAnalysis) -> str | None:
+    info = analysis.project_info if isinstance(analysis.project_info, dict) else {}
+    document = (info.get("document") or {}).get("id")
+    if not document:
+        return None
+    if not ProjectDocument.objects.filter(pk=document, project_id=analysis.project_id).exists():
+        return None
+    return reverse("admin:projects_projectdocument_download", args=[document])
+
+
+@admin.register(ProjectDocument)
+class ProjectDocumentAdmin(TenantScopedAdmin):
+    form = ProjectDocumentForm
+    creator_field = "uploaded_by"
+    download_path_field = "storage_path"
+    download_type_field = "content_type"
+    list_display = ("filename", "project", "kind", "size", "uploaded_by", "created_at")
+    list_filter = ("kind",)
+    search_fields = ("filename", "project__name")
+    autocomplete_fields = ("project",)
+    ordering = ("-created_at",)
+    date_hierarchy = "created_at"
+    list_select_related = ("project", "uploaded_by")
+    readonly_fields = ("filename", "download_link", "size", "sha256", "created_at")
+
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return ["project", "kind", "upload"]
+        return [
+            "project",
+            "kind",
+            "filename",
+            "download_link",
+            "size",
+            "sha256",
+            "uploaded_by",
+            "created_at",
+        ]
+
+    @admin.display(description=_("size"))
+    def size(self, obj) -> str:
+        return filesizeformat(obj.size_bytes) if obj and obj.size_bytes is not None else "—"
+
+    @admin.display(description=_("file"))
+    def download_link(self, obj) -> str:
+        if obj is None or not obj.pk:
+            return "—"
+        url = reverse("admin:projects_projectdocument_download", args=[obj.pk])
+        return format_html('<a href="{}">{}</a>', url, _("Download"))
+
+    def save_model(self, request, obj, form, change):
+        upload = form.cleaned_data.get("upload")
+        if not change and upload:
+            rc_services.store(obj.project.company_id, obj, upload, form.checked)
+        super().save_model(request, obj, form, change)
+        if upload and obj.kind == DocumentKind.RC:
+            rc_services.mark_rc(obj)
+            queue_rc_analysis(self, request, obj.project, obj)
 
 
 @admin.register(ContentMatch)

@@ -17,9 +17,11 @@ from tenants.models import TenantModel
 
 __all__ = [
     "ContentMatch",
+    "DocumentKind",
     "GenerationRequest",
     "GenerationStatus",
     "Project",
+    "ProjectDocument",
     "ProjectStatus",
     "RCAnalysis",
     "Section",
@@ -200,8 +202,75 @@ class Section(models.Model):
             _check_block_ids(self.source_blocks, self.project, "source_blocks")
 
 
+class DocumentKind(models.TextChoices):
+    RC = "rc", _("Consultation rules (RC)")
+    NOTICE = "notice", _("Contract notice")
+    CCTP = "cctp", _("Technical specifications (CCTP)")
+    CCAP = "ccap", _("Administrative specifications (CCAP)")
+    OTHER = "other", _("Other consultation document")
+
+
+class ProjectDocument(models.Model):
+    """A file of the tender's consultation documents (the RC, the notice, the CCTP…),
+    stored under the company's path; the RC is what the analysis reads."""
+
+    id = uuid_primary_key()
+    project = models.ForeignKey(
+        Project,
+        on_delete=models.CASCADE,
+        related_name="documents",
+        verbose_name=_("project"),
+        db_index=False,
+    )
+    kind = models.CharField(
+        _("kind of document"), max_length=20, choices=DocumentKind.choices, default=DocumentKind.RC
+    )
+    filename = models.CharField(_("file name"), max_length=255)
+    storage_path = models.CharField(_("storage path"), max_length=500)
+    content_type = models.CharField(_("content type"), max_length=100)
+    size_bytes = models.BigIntegerField(_("size (bytes)"))
+    sha256 = models.CharField(_("SHA-256"), max_length=64)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("uploaded by"),
+        null=True,
+        blank=True,
+        db_index=False,
+    )
+    created_at = created_at()
+
+    objects = ProjectChildQuerySet.as_manager()
+
+    class Meta:
+        db_table = "project_documents"
+        verbose_name = _("consultation document")
+        verbose_name_plural = _("consultation documents")
+        ordering = ["project", "-created_at"]
+        constraints = [
+            # Also the index of a project's documents.
+            models.UniqueConstraint(
+                fields=["project", "sha256"],
+                name="project_documents_once_per_project",
+                violation_error_message=_("This file is already attached to the project."),
+            ),
+            models.CheckConstraint(
+                condition=Q(size_bytes__gte=0),
+                name="project_documents_size_non_negative",
+                violation_error_message=_("A file size cannot be negative."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.filename
+
+
 class RCAnalysis(models.Model):
-    """The parsed règlement de consultation of a project (one per project)."""
+    """The parsed règlement de consultation of a project (one per project); the JSON
+    shapes of its columns are in docs/rc_analysis.md."""
+
+    audit_resource_type = "rc_analysis"
 
     id = uuid_primary_key()
     project = models.OneToOneField(

@@ -41,9 +41,11 @@ from library.models import (
 )
 from projects.models import (
     ContentMatch,
+    DocumentKind,
     GenerationRequest,
     GenerationStatus,
     Project,
+    ProjectDocument,
     ProjectStatus,
     RCAnalysis,
     Section,
@@ -69,6 +71,7 @@ __all__ = [
     "JobFactory",
     "MemoireFactory",
     "PastProjectFactory",
+    "ProjectDocumentFactory",
     "ProjectFactory",
     "RCAnalysisFactory",
     "SectionFactory",
@@ -330,7 +333,62 @@ class SectionFactory(DjangoModelFactory):
         )
 
 
+class ProjectDocumentFactory(DjangoModelFactory):
+    """The RC of a project, uploaded by a member of its company (the file itself is not
+    written: tests that read it store one)."""
+
+    class Meta:
+        model = ProjectDocument
+
+    project = factory.SubFactory(ProjectFactory)
+    kind = DocumentKind.RC
+    filename = factory.Sequence(lambda n: f"reglement-consultation-{n}.pdf")
+    storage_path = factory.LazyAttribute(
+        lambda o: (
+            f"companies/{o.project.company_id}/projects/{o.project.pk}/documents/{o.sha256[:16]}/{o.filename}"
+        )
+    )
+    content_type = "application/pdf"
+    size_bytes = 48_213
+    sha256 = factory.Sequence(lambda n: f"{n:064x}")
+    uploaded_by = factory.SubFactory(
+        UserFactory, company=factory.SelfAttribute("..project.company")
+    )
+
+
+def _fact(value, page=1, excerpt=None) -> dict:
+    return {
+        "value": value,
+        "source": {"page": page, "start": 0, "end": 10, "excerpt": excerpt or str(value)},
+        "note": "",
+        "corrected": False,
+        "flag": "",
+    }
+
+
+def _criterion(ident, name, weight, share, kind, subcriteria=()) -> dict:
+    return {
+        "id": ident,
+        "name": name,
+        "level": "criterion" if "." not in ident else "subcriterion",
+        "kind": kind,
+        "weight": weight,
+        "unit": "%",
+        "written": f"{weight} %",
+        "share": share,
+        "rank": None,
+        "source": {"page": 4, "start": 0, "end": 20, "excerpt": f"{name} : {weight} %"},
+        "corrected": False,
+        "flag": "",
+        "subcriteria": list(subcriteria),
+        "elements": [],
+    }
+
+
 class RCAnalysisFactory(DjangoModelFactory):
+    """An analysis in the stored shape (docs/rc_analysis.md): valeur technique 60 %
+    (méthodologie 40 %, moyens 20 %), prix 40 %, two required contents."""
+
     class Meta:
         model = RCAnalysis
 
@@ -339,17 +397,76 @@ class RCAnalysisFactory(DjangoModelFactory):
         lambda o: f"companies/{o.project.company_id}/projects/{o.project.pk}/rc.pdf"
     )
     project_info = factory.LazyAttribute(
-        lambda o: {"buyer": o.project.client, "lot": o.project.lot}
+        lambda o: {
+            "version": 1,
+            "buyer": _fact(o.project.client),
+            "subject": _fact(o.project.name),
+            "lot": _fact(o.project.lot),
+            "location": _fact(o.project.location),
+            "deadline": _fact("2026-03-06T12:00:00+01:00"),
+            "lots": [],
+            "selected_lot": None,
+            "backend": "parser",
+            "document": {},
+            "pages": 6,
+            "warnings": [],
+            "notes": [],
+            "contents_flag": "",
+            "contents_corrected": False,
+            "proposals": {},
+        }
     )
     required_sections = factory.LazyFunction(
         lambda: [
-            {"id": "RS-01", "section_type": "moyens_humains", "title": "Moyens humains"},
-            {"id": "RS-02", "section_type": "methodologie", "title": "Méthodologie"},
+            {
+                "id": "R1",
+                "text": "la méthodologie d'exécution",
+                "criterion": "C1.1",
+                "source": None,
+                "corrected": False,
+            },
+            {
+                "id": "R2",
+                "text": "les moyens humains et matériels",
+                "criterion": "C1.2",
+                "source": None,
+                "corrected": False,
+            },
         ]
     )
-    special_requirements = factory.LazyFunction(list)
-    format = factory.LazyFunction(lambda: {"max_pages": 20, "file_format": "PDF"})
-    scoring_criteria = factory.LazyFunction(lambda: {"valeur technique": 60, "prix": 40})
+    special_requirements = factory.LazyFunction(
+        lambda: [
+            {"id": "S1", "kind": "site_visit", **_fact("optional")},
+            {"id": "S2", "kind": "variants_allowed", **_fact(False)},
+        ]
+    )
+    format = factory.LazyFunction(lambda: {"page_limit": _fact(20), "constraints": ["A4"]})
+    scoring_criteria = factory.LazyFunction(
+        lambda: {
+            "version": 1,
+            "criteria": [
+                _criterion(
+                    "C1",
+                    "Valeur technique",
+                    60,
+                    0.6,
+                    "technical",
+                    [
+                        _criterion("C1.1", "Méthodologie", 40, 0.4, "technical"),
+                        _criterion("C1.2", "Moyens humains et matériels", 20, 0.2, "technical"),
+                    ],
+                ),
+                _criterion("C2", "Prix", 40, 0.4, "price"),
+            ],
+            "procedure": [],
+            "by_lot": {},
+            "lot": None,
+            "deferred": False,
+            "ranked": False,
+            "corrected": False,
+            "alternative": [],
+        }
+    )
     confidence_score = 0.9
 
 
@@ -494,6 +611,7 @@ ALL_FACTORIES: tuple[type[DjangoModelFactory], ...] = (
     SectionTemplateFactory,
     ProjectFactory,
     SectionFactory,
+    ProjectDocumentFactory,
     RCAnalysisFactory,
     ContentMatchFactory,
     GenerationRequestFactory,

@@ -25,6 +25,7 @@ from django.test import override_settings
 from django.urls import reverse
 
 from library.models import StoredFile
+from projects.models import ProjectDocument
 from rag.models import Memoire
 from tenants.admin_base.widgets import ScopedRawIdWidget
 from tenants.models import Company, User
@@ -69,6 +70,15 @@ ADD_EXTRA = {
     },
     # A library file is created by uploading one (a new content each time: the same
     # content is stored once per company).
+    # A consultation document is created by uploading one (a new content each time).
+    ProjectDocument: lambda: {
+        "upload": [
+            SimpleUploadedFile(
+                "cctp.txt", f"CCTP — lot unique {uuid.uuid4()}\n".encode() * 5, "text/plain"
+            )
+        ],
+        "kind": ["cctp"],
+    },
     StoredFile: lambda: {
         "upload": [
             SimpleUploadedFile("photo.png", b"\x89PNG\r\n\x1a\n" + uuid.uuid4().bytes, "image/png")

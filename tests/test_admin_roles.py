@@ -50,6 +50,7 @@ EXPECTED = {
     "projects.project":            ("vacd", "vacd",  "v",     "vacd"),
     "projects.section":            ("vacd", "vacd",  "v",     "vacd"),
     "projects.rcanalysis":         ("vacd", "vacd",  "v",     "vacd"),
+    "projects.projectdocument":    ("vacd", "vacd",  "v",     "vacd"),
     "projects.contentmatch":       ("vacd", "vacd",  "v",     "vacd"),
     "projects.generationrequest":  ("vacd", "vacd",  "v",     "vacd"),
     "rag.memoire":                 ("vacd", "vacd",  "v",     "vacd"),

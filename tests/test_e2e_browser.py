@@ -251,3 +251,83 @@ def test_user_uploads_a_memoir_and_watches_the_worker_index_it(demo_site, settin
     assert memoire.filename == "Mémoire gymnase Albi.pdf" and memoire.indexed
     assert DocumentChunk.objects.filter(memoire=memoire).count() == 2
     assert answered < 10  # the request only stored the file (the job is not run in it)
+
+
+def test_user_uploads_an_rc_reviews_its_criteria_and_the_project_is_analysed(
+    demo_site, settings, tmp_path
+):
+    """The issue's "done when": a user uploads an RC PDF on a new project, watches the
+    analysis run (a real worker, in a thread), opens the criteria tree with its weights
+    and sources, corrects one weight, saves, and the project shows "RC analysé" with its
+    deadline and lot filled."""
+    import threading
+
+    from projects.models import Project, ProjectStatus, RCAnalysis
+    from projects.rc import evaluation, storage
+    from tests.jobs_support import run_worker
+
+    chromium = _chromium()
+    sync_playwright = _sync_playwright()
+    from playwright.sync_api import expect
+
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+    settings.LLM_PROVIDER = ""
+    rc = tmp_path / "RC Anglet – lot 2 éclairage.pdf"
+    rc.write_bytes((evaluation.CORPUS / "17-tableau-aplati.pdf").read_bytes())
+    name = "Requalification de l'avenue de l'Adour"
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=chromium, headless=True, args=CHROMIUM_ARGS)
+        try:
+            context = browser.new_context(locale="fr-FR")
+            context.set_default_timeout(TIMEOUT_MS)
+            page = context.new_page()
+            _log_in(page, demo_site, USER, "/admin/projects/project/add/")
+            page.fill("#id_name", name)
+            page.set_input_files("#id_rc_document", str(rc))
+            page.get_by_role("button", name="Enregistrer et continuer les modifications").click()
+            expect(page.locator(".messagelist")).to_contain_text("en attente d’analyse")
+            panel = page.locator(".field-rc_analysis_panel")
+            expect(panel.locator(".job-progress")).to_contain_text("En attente")
+            page.screenshot(path=SCREENSHOTS / "e2e_rc_queued.png", full_page=True)
+
+            worker = threading.Thread(target=run_worker, daemon=True)
+            worker.start()
+            # The bar polls the job and reloads the page once the analysis is written.
+            expect(panel).to_contain_text("Relire l’analyse", timeout=60_000)
+            expect(panel.locator(".rc-criteria-summary")).to_contain_text("Valeur technique")
+            expect(panel.locator(".rc-criteria-summary")).to_contain_text("55 %")
+            worker.join(30)
+
+            panel.get_by_role("link", name="Relire l’analyse").click()
+            expect(page.locator("h1")).to_contain_text("Relecture de l’analyse du RC")
+            row = page.locator('tr[data-id="C1.1"]')
+            expect(row.locator('input[name$="-name"]')).to_have_value(
+                "organisation et méthodologie"
+            )
+            expect(row.locator('input[name$="-weight"]')).to_have_value("30")
+            expect(row.locator(".rc-source")).to_contain_text("organisation et méthodologie 30 %")
+            expect(page.locator('tr[data-id="C2"] input[name$="-weight"]')).to_have_value("45")
+            expect(page.locator(".field-deadline")).to_contain_text("Page 1")
+            page.screenshot(path=SCREENSHOTS / "e2e_rc_review.png", full_page=True)
+
+            row.locator('input[name$="-weight"]').fill("25")
+            page.locator('input[name="_save"]').click()
+            expect(page.locator(".messagelist .success")).to_contain_text("a été enregistrée")
+            expect(page.locator(".field-status")).to_contain_text("RC analysé")
+            expect(page.locator("#id_deadline_0")).to_have_value("19/09/2025")
+            expect(page.locator("#id_deadline_1")).to_have_value("12:00:00")
+            expect(page.locator("#id_lot")).to_have_value("Lot 2 – Éclairage public")
+            # 25 + 15 + 10 no longer make the 55 of "Valeur technique": the page says so.
+            expect(page.locator(".field-rc_analysis_panel .warning")).to_contain_text("50")
+            page.screenshot(path=SCREENSHOTS / "e2e_rc_analysed.png", full_page=True)
+            context.close()
+        finally:
+            browser.close()
+
+    project = Project.objects.get(name=name)
+    assert project.status == ProjectStatus.RC_ANALYZED
+    assert project.lot == "Lot 2 – Éclairage public" and project.client == "Commune d'Anglet"
+    stored = storage.from_row(RCAnalysis.objects.get(project=project))
+    first = stored.criteria[0].subcriteria[0]
+    assert (first.id, first.weight, first.corrected) == ("C1.1", 25, True)

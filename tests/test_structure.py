@@ -8,7 +8,7 @@ import ast
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-PACKAGES = ("config", "tenants", "library", "projects", "rag", "audit", "jobs", "benchmarks")
+PACKAGES = ("config", "tenants", "library", "projects", "rag", "audit", "jobs", "llm", "benchmarks")
 DOMAIN_APPS = ("library", "projects", "rag")
 
 

@@ -1,0 +1,13 @@
+"""The project app's background jobs (imported in every process by procrastinate's
+autodiscovery)."""
+
+from __future__ import annotations
+
+from jobs import registry
+from jobs.models import Job, JobKind
+from projects.rc import services
+
+
+@registry.handler(JobKind.RC_ANALYSIS, on_failure=services.failed)
+def analyse_rc(job: Job, progress) -> dict:
+    return services.run(job, progress)
