@@ -14,8 +14,8 @@ from django.utils.translation import gettext_lazy as _
 
 from config import cache_keys
 from library import services
-from library.files import store_upload
 from library.fact_forms import display_facts
+from library.files import store_upload
 from library.forms import (
     ContentBlockForm,
     PastProjectForm,

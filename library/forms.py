@@ -47,6 +47,8 @@ class ContentBlockForm(forms.ModelForm):
         block_type = cleaned.get("type")
         if block_type:
             metadata = self.facts.clean(block_type)
+            # Errors are shown on the facts' own fields, not again by the model's clean().
+            self.instance.metadata_checked_by_form = True
             if metadata is None:
                 self.add_error(
                     None,
@@ -150,7 +152,19 @@ class PastProjectForm(KeyValueModelForm):
 
     class Meta:
         model = PastProject
-        fields = "__all__"
+        fields = (
+            "company",
+            "name",
+            "client",
+            "year",
+            "project_type",
+            "description",
+            "techniques_used",
+            "success_factors",
+            "photos",
+            "is_referenceable",
+            "metadata",
+        )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -188,7 +202,7 @@ class SectionTemplateForm(KeyValueModelForm):
 
     class Meta:
         model = SectionTemplate
-        fields = "__all__"
+        fields = ("company", "section_type", "title", "template_content", "placeholders")
 
     def clean_placeholders(self):
         placeholders = self.cleaned_data.get("placeholders") or {}

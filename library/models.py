@@ -116,6 +116,8 @@ class ContentBlock(TenantModel):
         self.tags = normalize_tags(self.tags)
         if self.content:
             self.content = self.content.replace("\r\n", "\n")  # browsers send CRLF
+        if self.__dict__.pop("metadata_checked_by_form", False):
+            return  # ContentBlockForm checked the facts with the same fields, and said why
         try:
             self.metadata = clean_metadata(self.type, self.metadata)
         except ValidationError as exc:
