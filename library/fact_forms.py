@@ -17,6 +17,7 @@ from functools import cache
 from typing import Any
 
 from django import forms
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -167,7 +168,7 @@ class IdentifierListField(TextListField):
 
 def formfield(spec: facts.Spec) -> forms.Field:
     """The form field of a fact."""
-    common = {"label": spec.label, "required": spec.required, "help_text": spec.help_text}
+    common = {"label": capfirst(spec.label), "required": spec.required, "help_text": spec.help_text}
     bounds = {"minimum": spec.minimum, "maximum": spec.maximum}
     if spec.kind == "text":
         return forms.CharField(max_length=500, **common)
@@ -185,7 +186,7 @@ def formfield(spec: facts.Spec) -> forms.Field:
     if spec.kind == "date":
         return FrenchDateField(**common)
     if spec.kind == "bool":
-        return forms.BooleanField(**{**common, "required": False})
+        return forms.BooleanField(**{**common, "required": False}, initial=bool(spec.default))
     if spec.kind == "texts":
         return TextListField(**common)
     if spec.kind == "identifiers":
@@ -200,6 +201,7 @@ class FactsForm(forms.Form):
     """The scalar facts of one dataclass (rows are formsets beside it)."""
 
     facts_class: type = object
+    required_css_class = "required"  # bold labels, as the admin's own fields
 
     def facts_values(self) -> dict[str, Any]:
         """The cleaned values of the dataclass's scalar facts."""

@@ -36,6 +36,7 @@ from typing import Any
 from django.db import models
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from library import parsing
 from library.choices import BlockType
@@ -61,12 +62,13 @@ class Spec:
     choices: Any = None  # a TextChoices class, for kind "choice"
     help_text: Promise | str = ""
     row: type | None = None  # the dataclass of each row, for kind "rows"
+    default: Any = None  # the value of a new row or block (a bool's initial state)
 
 
 def fact(label, kind: str = "text", *, default: Any = None, **options) -> Any:
     """A dataclass field described by a ``Spec`` (lists default to empty)."""
     assert kind in KINDS, kind
-    spec = Spec(label, kind, **options)
+    spec = Spec(label, kind, default=default, **options)
     if kind in ("texts", "identifiers", "rows"):
         return field(default_factory=list, metadata={"spec": spec})
     return field(default=default, metadata={"spec": spec})
@@ -88,7 +90,7 @@ class QualificationKind(models.TextChoices):
     WORK_AT_HEIGHT = "work-at-height", _("Work at height")
     ASBESTOS = "asbestos", _("Asbestos (SS3/SS4)")
     SCAFFOLDING = "scaffolding", _("Scaffolding assembly")
-    OTHER = "other", _("Other")
+    OTHER = "other", pgettext_lazy("kind", "Other")
 
 
 class EquipmentCategory(models.TextChoices):
@@ -100,7 +102,7 @@ class EquipmentCategory(models.TextChoices):
     SCAFFOLDING = "scaffolding", _("Scaffolding")
     COMPACTION = "compaction", _("Compaction")
     SURVEYING = "surveying", _("Surveying and measuring")
-    OTHER = "other", _("Other")
+    OTHER = "other", pgettext_lazy("kind", "Other")
 
 
 class Ownership(models.TextChoices):
@@ -112,7 +114,7 @@ class InspectionKind(models.TextChoices):
     PERIODIC = "periodic", _("Periodic general inspection (VGP)")
     ROADWORTHINESS = "roadworthiness", _("Roadworthiness test")
     CALIBRATION = "calibration", _("Calibration")
-    OTHER = "other", _("Other")
+    OTHER = "other", pgettext_lazy("kind", "Other")
 
 
 class CertificationScheme(models.TextChoices):
@@ -124,7 +126,7 @@ class CertificationScheme(models.TextChoices):
     RGE = "rge", _("RGE")
     QUALIFELEC = "qualifelec", _("Qualifelec")
     OPQIBI = "opqibi", _("OPQIBI")
-    OTHER = "other", _("Other")
+    OTHER = "other", pgettext_lazy("kind", "Other")
 
 
 #: What a qualification's detail says when it already names its kind (accents folded).

@@ -16,8 +16,6 @@ from django import forms
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from library import parsing
-
 
 def is_scalar(value: Any) -> bool:
     return value is None or isinstance(value, str | int | float | bool)
@@ -27,8 +25,10 @@ def display_value(value: Any) -> str:
     """A stored scalar as its row shows it."""
     if isinstance(value, bool):
         return _("yes") if value else _("no")
-    if isinstance(value, int | float):
-        return parsing.format_decimal(value).replace("\u00a0", " ")
+    if isinstance(value, int):
+        return str(value)  # a year, a count: no thousands separator to edit around
+    if isinstance(value, float):
+        return repr(value).replace(".", ",")
     return "" if value is None else str(value)
 
 

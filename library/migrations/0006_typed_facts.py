@@ -249,13 +249,15 @@ def valid_until(block_type, meta):
     return min(dates) if dates else None
 
 
-def _convert(apps, convert, with_validity):
+def _convert(apps, schema_editor, convert, with_validity):
+    alias = schema_editor.connection.alias
     for name in ("ContentBlock", "ContentBlockVersion"):
         model = apps.get_model("library", name)
+        manager = model.objects.using(alias)
         fields = ["metadata", "valid_until"] if with_validity and name == "ContentBlock" else []
         fields = fields or ["metadata"]
         changed = []
-        rows = model.objects.only("pk", "type", *fields).order_by("pk").iterator(BATCH)
+        rows = manager.only("pk", "type", *fields).order_by("pk").iterator(BATCH)
         for row in rows:
             new = convert(row.type, row.metadata)
             dirty = new != row.metadata
@@ -267,18 +269,18 @@ def _convert(apps, convert, with_validity):
             if dirty:
                 changed.append(row)
             if len(changed) >= BATCH:
-                model.objects.bulk_update(changed, fields)
+                manager.bulk_update(changed, fields)
                 changed = []
         if changed:
-            model.objects.bulk_update(changed, fields)
+            manager.bulk_update(changed, fields)
 
 
 def forward(apps, schema_editor):
-    _convert(apps, to_typed, with_validity=True)
+    _convert(apps, schema_editor, to_typed, with_validity=True)
 
 
 def backward(apps, schema_editor):
-    _convert(apps, to_legacy, with_validity=False)
+    _convert(apps, schema_editor, to_legacy, with_validity=False)
 
 
 class Migration(migrations.Migration):
