@@ -311,28 +311,38 @@ class TypeFacts:
         cls = facts.facts_class(block_type)
         current = facts.read(block_type, metadata)
         self.form = form_class(cls)(data=data, prefix=block_type, initial=_initial(cls, current))
+        self.current = current
         self.rowsets = []
         for key, spec in facts.specs(cls):
             if spec.kind == "rows":
+                prefix = f"{block_type}-{key}"
+                # A POST without the rows' management form (not a browser: a script)
+                # leaves the rows as they are.
+                omitted = data is not None and f"{prefix}-TOTAL_FORMS" not in data
                 formset = rows_formset_class(spec.row)(
-                    data=data,
-                    prefix=f"{block_type}-{key}",
+                    data=None if omitted else data,
+                    prefix=prefix,
                     initial=[_initial(spec.row, row) for row in getattr(current, key)],
                 )
+                formset.omitted = omitted
                 formset.key, formset.label, formset.row_class = key, spec.label, spec.row
                 formset.headers = [(s.label, s.help_text) for _k, s in facts.specs(spec.row)]
                 self.rowsets.append(formset)
 
     def is_valid(self) -> bool:
         valid = self.form.is_valid()
-        return all([valid, *(formset.is_valid() for formset in self.rowsets)])
+        return all(
+            [valid, *(formset.is_valid() for formset in self.rowsets if not formset.omitted)]
+        )
 
     def value(self):
         """The facts dataclass of the valid forms."""
         cls = self.form.facts_class
         values = self.form.facts_values()
         for formset in self.rowsets:
-            values[formset.key] = formset.rows()
+            values[formset.key] = (
+                getattr(self.current, formset.key) if formset.omitted else formset.rows()
+            )
         return cls(**values)
 
 
@@ -360,6 +370,8 @@ class BlockFactsEditor:
         self.unknown = {k: v for k, v in self.metadata.items() if k not in known}
         self.other = OtherFactsForm(data=data, prefix="other", initial={"facts": self.unknown})
         self.other.fields["facts"].previous = self.unknown
+        # A POST without the other facts' rows (a script) leaves them as they are.
+        self.other_omitted = data is not None and "other-facts-key" not in data
 
     def for_type(self, block_type: str) -> TypeFacts:
         return next(t for t in self.types if t.block_type == block_type)
@@ -373,7 +385,8 @@ class BlockFactsEditor:
         known = facts.known_keys(block_type)
         self.other.fields["facts"].reserved = known
         valid = typed.is_valid()
-        if not (self.other.is_valid() and valid):
+        other_valid = self.other_omitted or self.other.is_valid()
+        if not (other_valid and valid):
             return None
         # The facts of the block's former type, when its type changes, stay (unless the
         # new type describes them too).
@@ -381,7 +394,10 @@ class BlockFactsEditor:
         metadata = {
             key: value for key, value in self.metadata.items() if key in former and key not in known
         }
-        metadata.update(self.other.cleaned_data["facts"])
+        if self.other_omitted:
+            metadata.update({k: v for k, v in self.unknown.items() if k not in known})
+        else:
+            metadata.update(self.other.cleaned_data["facts"])
         metadata.update(facts.to_dict(typed.value()))
         return metadata
 

@@ -49,7 +49,9 @@ class ContentBlock(TenantModel):
     version = models.IntegerField(_("version"), default=1, db_default=1, editable=False)
     is_active = models.BooleanField(_("active"), default=True, db_default=True)
     # Derived from the typed dates of ``metadata`` (library.facts.validity) on every
-    # save, so that the expiry filters and valid_on() read an indexed date.
+    # save, so that the expiry filters and valid_on() read an indexed date. Code that
+    # writes metadata without save() (update(), bulk_create) sets it with
+    # facts.valid_until(type, metadata) itself.
     valid_until = models.DateField(_("valid until"), null=True, blank=True, editable=False)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -127,7 +129,7 @@ class ContentBlock(TenantModel):
         self.tags = normalize_tags(self.tags)
         self.valid_until = facts.valid_until(self.type, self.metadata)
         update_fields = kwargs.get("update_fields")
-        if update_fields is not None and "metadata" in update_fields:
+        if update_fields is not None and {"metadata", "type"} & set(update_fields):
             kwargs["update_fields"] = {*update_fields, "valid_until"}
         super().save(*args, **kwargs)
 

@@ -135,8 +135,8 @@ def test_wrong_metadata_names_every_problem(block_type, metadata, messages):
 
 @pytest.mark.django_db
 def test_full_clean_reports_metadata_errors_on_the_metadata_field():
+    # An equipment item without its designation (required).
     block = ContentBlockFactory.build(type=BlockType.EQUIPMENT, metadata={"make": "Potain"})
-    # (no designation: required)
     block.company.save()
     block.created_by.save()
     with pytest.raises(ValidationError) as caught:

@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import pytest
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from library import facts
 from library.models import BlockType, ContentBlock
@@ -61,7 +61,7 @@ def test_french_dates(text, expected):
     ],
 )
 def test_wrong_dates_say_why(text, message):
-    with pytest.raises(ValueError, match=message):
+    with translation.override("fr"), pytest.raises(ValueError, match=message):
         parse_date(text)
 
 
@@ -84,6 +84,7 @@ def test_numbers_are_shown_as_french_users_write_them():
     assert format_decimal(4200000.5) == "4\u00a0200\u00a0000,5"
 
 
+@translation.override("fr")
 def test_siret_with_spaces_and_its_check_digit():
     assert parse_siret("824 613 574 00014") == "82461357400014"
     assert parse_siret("356 000 000 00001") == "35600000000001"  # La Poste's own rule
@@ -411,3 +412,30 @@ def test_valid_on_and_expires_before():
     assert set(blocks.valid_on(on)) == {deadline_day, later, undated}
     assert list(blocks.expires_before(on)) == [old]
     assert set(ContentBlock.objects.for_company(CompanyFactory()).valid_on(on)) == set()
+
+
+def test_a_post_without_the_rows_keeps_them(client, member):
+    """A script that posts only some fields (no formset management form, no other-facts
+    rows) changes those fields and leaves the rows and other facts as they were."""
+    block = ContentBlockFactory(
+        company=member.company,
+        type=BlockType.PERSON_CV,
+        metadata={
+            "name": "Marc Dubois",
+            "role": "Chef de chantier",
+            "qualifications": [{"kind": "sst", "expires_on": LATER.isoformat()}],
+            "permis": "B",
+        },
+    )
+    url = reverse("admin:library_contentblock_change", args=[block.pk])
+    data = {
+        k: v
+        for k, v in form_data(client.get(url), "contentblock_form").items()
+        if not k.startswith(("person-cv-qualifications-", "other-facts-"))
+    }
+    data["person-cv-role"] = "Conducteur de travaux"
+    assert client.post(url, data).status_code == 302
+    block.refresh_from_db()
+    assert block.metadata["role"] == "Conducteur de travaux"
+    assert block.metadata["qualifications"][0]["kind"] == "sst"
+    assert block.metadata["permis"] == "B" and block.valid_until == LATER
