@@ -42,6 +42,8 @@ class _ParsedField(forms.CharField):
     def to_python(self, value):
         if value in self.empty_values or (isinstance(value, str) and not value.strip()):
             return None
+        if isinstance(value, str) and "\x00" in value:
+            raise forms.ValidationError(_("Null characters are not allowed."), code="null")
         try:
             return self.parse(value)
         except ValueError as exc:
@@ -149,6 +151,8 @@ class TextListField(forms.CharField):
     def validate(self, value):
         if self.required and not value:
             raise forms.ValidationError(self.error_messages["required"], code="required")
+        if any("\x00" in item for item in value):
+            raise forms.ValidationError(_("Null characters are not allowed."), code="null")
         if self.pattern:
             wrong = [item for item in value if not self.pattern.fullmatch(item)]
             if wrong:

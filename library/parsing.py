@@ -89,14 +89,20 @@ def parse_date(value) -> datetime.date:
         raise ValueError(_("This date does not exist.")) from None
 
 
+#: Digits before the decimal point a number may have (a revenue in euros has 12 at most;
+#: JSON encoders refuse integers of thousands of digits).
+MAX_DIGITS = 15
+
+
 def parse_decimal(value) -> Decimal:
     """A number from an int, a float or text such as "4 200 000,50 €"."""
     if isinstance(value, bool):
         raise ValueError(_("Enter a number, e.g. 4 200 000,50."))
-    if isinstance(value, int | Decimal):
-        return Decimal(value)
-    if isinstance(value, float):
-        return Decimal(repr(value))
+    if isinstance(value, int | Decimal | float):
+        number = Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
+        if not number.is_finite() or abs(number) >= Decimal(10) ** MAX_DIGITS:
+            raise ValueError(_("This number is too large."))
+        return number
     if not isinstance(value, str):
         raise ValueError(_("Enter a number, e.g. 4 200 000,50."))
     text = _SPACES.sub("", value).replace("€", "").removesuffix("EUR").removesuffix("eur")
@@ -107,6 +113,8 @@ def parse_decimal(value) -> Decimal:
         text = text.replace(".", "")  # "4.200.000": dots as thousands separators
     if not re.fullmatch(r"-?\d+(\.\d+)?", text):
         raise ValueError(_("Enter a number, e.g. 4 200 000,50."))
+    if len(text.lstrip("-").split(".")[0]) > MAX_DIGITS:
+        raise ValueError(_("This number is too large."))
     try:
         return Decimal(text)
     except InvalidOperation:

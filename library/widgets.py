@@ -116,6 +116,12 @@ class KeyValueField(forms.Field):
             key, text = raw_key.strip(), raw_value.strip()
             if not key and not text:
                 continue
+            if "\x00" in key or "\x00" in text:
+                errors.append(_("Null characters are not allowed."))
+                continue
+            if len(key) > 100:
+                errors.append(_("A name has at most 100 characters."))
+                continue
             if not key:
                 errors.append(_("Name the value “%(value)s”.") % {"value": text})
                 continue

@@ -178,7 +178,8 @@ def set_approval(
     action is then ``content_match.approve_override``); without one, OutdatedContent is
     raised and nothing changes. Rejecting needs no reason.
     """
-    reason = (override_reason or "").strip()[:OVERRIDE_REASON_MAX]
+    # NUL characters cannot be stored in the audit row's JSON.
+    reason = (override_reason or "").replace("\x00", "").strip()[:OVERRIDE_REASON_MAX]
     with transaction.atomic():
         rows = list(
             ContentMatch.objects.for_company(company)

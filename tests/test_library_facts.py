@@ -439,3 +439,53 @@ def test_a_post_without_the_rows_keeps_them(client, member):
     assert block.metadata["role"] == "Conducteur de travaux"
     assert block.metadata["qualifications"][0]["kind"] == "sst"
     assert block.metadata["permis"] == "B" and block.valid_until == LATER
+
+
+def _storable(value) -> bool:
+    """No NUL character, no number beyond what a fact may hold (texts may be long)."""
+    if isinstance(value, dict):
+        return all(_storable(k) and _storable(v) for k, v in value.items())
+    if isinstance(value, list):
+        return all(_storable(v) for v in value)
+    if isinstance(value, str):
+        return "\x00" not in value
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return abs(value) < 10**15
+    return True
+
+
+HOSTILE = ["avant\x00après", "9" * 5000]  # NUL (jsonb refuses it), a 5,000-digit number
+
+
+@pytest.mark.parametrize("block_type", BlockType.values)
+def test_hostile_facts_are_refused_without_a_500(client, member, block_type):
+    """Every fact of every type, every row cell and the other facts' rows, posted with
+    values the database or the JSON encoder would refuse: never a 500, and nothing of
+    them stored (a long text where long texts are allowed may be saved)."""
+    block = ContentBlockFactory(company=member.company, type=block_type)
+    url = reverse("admin:library_contentblock_change", args=[block.pk])
+
+    def fresh_form():
+        return form_data(client.get(url), "contentblock_form")
+
+    data = fresh_form()
+    names = [
+        name
+        for name in data
+        if name.startswith((f"{block_type}-", "other-facts-"))
+        and not name.endswith(("TOTAL_FORMS", "INITIAL_FORMS", "MIN_NUM_FORMS", "MAX_NUM_FORMS"))
+        and "-1-" not in name  # one row of each formset is enough
+    ]
+    assert names
+    problems = []
+    for name in names:
+        for value in HOSTILE:
+            response = client.post(url, {**data, name: value})
+            if response.status_code >= 500:
+                problems.append(f"{name}={value[:20]!r}: {response.status_code}")
+            elif response.status_code == 302:
+                block.refresh_from_db()
+                if not _storable(block.metadata):
+                    problems.append(f"{name}={value[:20]!r}: stored")
+                data = fresh_form()
+    assert problems == []

@@ -1,4 +1,4 @@
-"""library.0006: existing metadata into the typed shape of library.facts and back.
+"""library.0007: existing metadata into the typed shape of library.facts and back.
 
 The conversion functions are checked on their own (fast), then the migration is run as
 operators run it (``manage.py migrate`` in a subprocess, on a database of its own) over
@@ -16,7 +16,7 @@ import pytest
 from library import facts
 from library.metadata import clean_metadata
 
-MIGRATION = importlib.import_module("library.migrations.0006_typed_facts")
+MIGRATION = importlib.import_module("library.migrations.0007_typed_facts")
 
 LEGACY = {
     "person-cv": {
@@ -123,7 +123,7 @@ def test_recognised_schemes_and_equipment_details():
 @pytest.mark.migrations
 def test_migrate_converts_blocks_and_versions_and_reverses(scratch_db):
     scratch_db.manage("migrate")
-    scratch_db.manage("migrate", "library", "0005")
+    scratch_db.manage("migrate", "library", "0006")
     # Rows in the old shape, written without save() (which derives valid_until).
     script = f"""
 import json
@@ -164,7 +164,7 @@ ContentBlockVersion.objects.bulk_create(
         "SELECT 1 FROM pg_indexes WHERE indexname = 'idx_content_blocks_company_valid'"
     )
 
-    scratch_db.manage("migrate", "library", "0004")
+    scratch_db.manage("migrate", "library", "0005")
     rows = dict(scratch_db.execute("SELECT type::text, metadata FROM content_blocks"))
     assert rows["certification"] == LEGACY["certification"]
     assert rows["equipment"]["valid_until"] == "2026-06-30"

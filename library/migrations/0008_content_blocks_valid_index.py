@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
     # CREATE INDEX CONCURRENTLY cannot run inside a transaction.
     atomic = False
 
-    dependencies = [("library", "0006_typed_facts")]
+    dependencies = [("library", "0007_typed_facts")]
 
     operations = [
         AddIndexConcurrently(

@@ -284,6 +284,6 @@ def backward(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("library", "0005_contentblock_valid_until")]
+    dependencies = [("library", "0006_contentblock_valid_until")]
 
     operations = [migrations.RunPython(forward, backward)]

@@ -1,11 +1,11 @@
 """A block's validity as a column: the earliest expiry that matters among its typed
-facts (library.facts.validity), filled by 0006 and kept by ContentBlock.save()."""
+facts (library.facts.validity), filled by 0007 and kept by ContentBlock.save()."""
 
 from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-    dependencies = [("library", "0004_company_tags_index")]
+    dependencies = [("library", "0005_year_range")]
 
     operations = [
         migrations.AddField(
