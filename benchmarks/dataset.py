@@ -329,7 +329,10 @@ class Builder:
     def _blocks_sql(self) -> str:
         total = self.sizes.blocks
         t = "benchmark.h(1, g) % 7"
-        valid_until = "(current_date + ((benchmark.h(9, g) % 900)::int - 300))::text"
+        # The typed facts of library.facts; valid_until (the column) is what
+        # ContentBlock.save() derives from their dates.
+        until = "(current_date + ((benchmark.h(9, g) % 900)::int - 300))"
+        valid_until = f"{until}::text"
         titles = f"""CASE {t}
             WHEN 0 THEN 'Présentation de l’entreprise — ' || {_pick(CITIES, 2)}
             WHEN 1 THEN 'CV — ' || {_pick(ROLES, 2)} || ' ' || l
@@ -343,15 +346,19 @@ class Builder:
             WHEN 0 THEN jsonb_build_object('headcount', benchmark.h(4, g) % 500)
             WHEN 1 THEN jsonb_build_object('name', 'Personne ' || l, 'role', {_pick(ROLES, 2)},
                 'years_experience', benchmark.h(4, g) % 40,
-                'qualifications', jsonb_build_array('CACES R482'), 'valid_until', {valid_until})
-            WHEN 2 THEN jsonb_build_object('make', {_pick(MAKES, 3)},
+                'qualifications', jsonb_build_array(jsonb_build_object('kind', 'caces',
+                    'label', 'R482', 'expires_on', {valid_until}, 'mandatory', true)))
+            WHEN 2 THEN jsonb_build_object('designation', {_pick(MAKES, 3)} || ' M' || l,
+                'make', {_pick(MAKES, 3)},
                 'model', 'M' || benchmark.h(4, g) % 100, 'quantity', 1 + benchmark.h(5, g) % 5,
-                'valid_until', {valid_until})
+                'inspections', jsonb_build_array(jsonb_build_object('kind', 'periodic',
+                    'next_on', {valid_until}, 'mandatory', true)))
             WHEN 3 THEN jsonb_build_object('reference', 'PR-' || benchmark.h(4, g) % 1000,
                 'revision', 'B')
-            WHEN 4 THEN jsonb_build_object('issuer', 'Qualibat',
+            WHEN 4 THEN jsonb_build_object('scheme', 'qualibat', 'body', 'Qualibat',
                 'number', 'Q-' || benchmark.h(4, g) % 100000, 'valid_until', {valid_until})
-            WHEN 5 THEN jsonb_build_object('placeholders', jsonb_build_array('client', 'lot'))
+            WHEN 5 THEN jsonb_build_object('placeholders', jsonb_build_array('client', 'lot'),
+                'phases', '[]'::jsonb)
             ELSE jsonb_build_object('client', 'Ville de ' || {_pick(CITIES, 3)},
                 'year', 2010 + benchmark.h(4, g) % 15, 'amount', benchmark.h(5, g) % 5000000)
         END"""
@@ -361,10 +368,12 @@ class Builder:
             FROM generate_series(0, benchmark.h(29, g) % 4) AS k)"""
         return f"""
         INSERT INTO content_blocks (id, company_id, type, title, content, metadata, tags,
-                                    version, is_active, created_by, created_at, updated_at)
+                                    valid_until, version, is_active, created_by, created_at,
+                                    updated_at)
         SELECT benchmark.uid('block', c, l), benchmark.uid('company', c, 0),
                ({_text_array(BLOCK_TYPES)})[1 + {t}]::content_block_type_enum,
                {titles}, {phrases}, {metadata}, {tags},
+               CASE WHEN {t} IN (1, 2, 4) THEN {until} END,
                1 + benchmark.h(6, g) % 3, benchmark.h(7, g) % 20 <> 0,
                benchmark.uid('user', c, 1 + benchmark.h(10, g) % {self._users_of()}),
                {self._age(total, 12)} - interval '30 days', {self._age(total, 12)}

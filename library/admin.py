@@ -14,8 +14,14 @@ from django.utils.translation import gettext_lazy as _
 
 from config import cache_keys
 from library import services
+from library.fact_forms import display_facts
 from library.files import store_upload
-from library.forms import ContentBlockForm, StoredFileForm
+from library.forms import (
+    ContentBlockForm,
+    PastProjectForm,
+    SectionTemplateForm,
+    StoredFileForm,
+)
 from library.models import (
     BlockFile,
     ContentBlock,
@@ -39,6 +45,33 @@ class BlockFileInline(TenantScopedInline, admin.TabularInline):
     fields = ("file", "relationship")
     verbose_name = _("attached file")
     verbose_name_plural = _("attached files")
+
+
+def validity_html(block) -> str:
+    """A block's validity date, marked when expired or expiring soon; the fact that
+    decides it in the tooltip."""
+    until = block.valid_until
+    if until is None:
+        return "—"
+    today = timezone.localdate()
+    label = until.strftime("%d/%m/%Y")
+    found = block.validity()
+    reason = found.reason if found else ""
+    if until < today:
+        return format_html(
+            '<span class="validity expired" title="{}" style="color:#ba2121">⚠ {} {}</span>',
+            reason,
+            _("expired"),
+            label,
+        )
+    if until <= today + datetime.timedelta(days=EXPIRY_WARNING_DAYS):
+        return format_html(
+            '<span class="validity expiring" title="{}" style="color:#c86400">⏳ {} {}</span>',
+            reason,
+            _("expires"),
+            label,
+        )
+    return format_html('<span class="validity valid" title="{}">{}</span>', reason, label)
 
 
 class ExpiryFilter(admin.SimpleListFilter):
@@ -103,12 +136,25 @@ class ContentBlockAdmin(TenantScopedAdmin):
     list_defer = ("content", "search_document")
     ordering = ("-updated_at",)
     date_hierarchy = "updated_at"
-    readonly_fields = ("version", "versions_link", "created_at", "updated_at")
+    readonly_fields = ("validity_detail", "version", "versions_link", "created_at", "updated_at")
     inlines = (BlockFileInline,)
     change_form_template = "admin/library/contentblock/change_form.html"
+    # The block's typed facts follow the first fieldset (facts.html, from form.facts).
     fieldsets = (
-        (None, {"fields": ("company", "type", "title", "content", "tags", "is_active")}),
-        (_("Metadata"), {"fields": ("metadata",)}),
+        (
+            None,
+            {
+                "fields": (
+                    "company",
+                    "type",
+                    "title",
+                    "content",
+                    "tags",
+                    "is_active",
+                    "validity_detail",
+                )
+            },
+        ),
         (
             _("Versioning"),
             {
@@ -128,18 +174,34 @@ class ContentBlockAdmin(TenantScopedAdmin):
     def tag_list(self, obj) -> str:
         return ", ".join(obj.tags or [])
 
-    @admin.display(description=_("validity"))
+    @admin.display(description=_("validity"), ordering="valid_until")
     def validity(self, obj) -> str:
-        until = obj.valid_until
-        if until is None:
-            return "—"
-        today = timezone.localdate()
-        label = until.strftime("%d/%m/%Y")
-        if until < today:
-            return format_html('<span style="color:#ba2121">⚠ {} {}</span>', _("expired"), label)
-        if until <= today + datetime.timedelta(days=EXPIRY_WARNING_DAYS):
-            return format_html('<span style="color:#c86400">⏳ {} {}</span>', _("expires"), label)
-        return label
+        return validity_html(obj)
+
+    @admin.display(description=_("validity"))
+    def validity_detail(self, obj) -> str:
+        """The validity and the fact that decides it ("CACES R482 cat. A")."""
+        if obj is None or obj.pk is None:
+            return _("Derived from the dates of the facts once saved.")
+        found = obj.validity()
+        if found is None:
+            return _("No expiry: none of its facts is dated.")
+        return format_html(
+            "{} — {}", validity_html(obj), _("earliest expiry: %(fact)s") % {"fact": found.reason}
+        )
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        form = context["adminform"].form
+        can_edit = (
+            self.has_change_permission(request, obj) if obj else self.has_add_permission(request)
+        )
+        context["facts"] = form.facts
+        context["facts_readonly"] = not can_edit
+        shown = form.data.get("type") if form.is_bound else (obj.type if obj else None)
+        context["facts_shown_type"] = shown
+        if not can_edit and obj is not None:
+            context["facts_display"] = display_facts(obj.type, obj.metadata)
+        return super().render_change_form(request, context, add, change, form_url, obj)
 
     @admin.display(description=_("history"))
     def versions_link(self, obj) -> str:
@@ -315,6 +377,7 @@ class BlockFileAdmin(TenantScopedAdmin):
 
 @admin.register(PastProject)
 class PastProjectAdmin(TenantScopedAdmin):
+    form = PastProjectForm
     array_item_max_lengths = {"photos": 2000}
     list_display = ("name", "client", "year", "project_type", "is_referenceable")
     list_filter = ("is_referenceable", "project_type", "year")
@@ -322,10 +385,31 @@ class PastProjectAdmin(TenantScopedAdmin):
     ordering = ("-year", "name")
     date_hierarchy = "created_at"
     readonly_fields = ("created_at",)
+    fieldsets = (
+        (
+            None,
+            {
+                "fields": (
+                    "company",
+                    "name",
+                    "client",
+                    "year",
+                    "project_type",
+                    "amount",
+                    "lot",
+                    "description",
+                    "is_referenceable",
+                )
+            },
+        ),
+        (_("Techniques"), {"fields": ("techniques_used", "success_factors", "photos")}),
+        (_("Other facts"), {"fields": ("metadata", "created_at")}),
+    )
 
 
 @admin.register(SectionTemplate)
 class SectionTemplateAdmin(TenantScopedAdmin):
+    form = SectionTemplateForm
     list_display = ("title", "section_type", "usage_count", "created_at")
     list_filter = ("section_type",)
     search_fields = ("title", "section_type", "template_content")

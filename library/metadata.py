@@ -1,191 +1,89 @@
-"""The metadata each type of content block must carry, and how it is checked.
+"""Checking the metadata of a content block written by code, and tag normalisation.
 
-Metadata stays free-form JSON (other programs read it and users add their own keys):
-only the keys listed here are checked and normalised; unknown keys are kept as they
-are. ``valid_until`` (an ISO date) marks content that expires — certifications, but
-also a CV's habilitations or an equipment's inspection — and drives the expiry list
-column and filter.
+The shape of each type's metadata is described once, in ``library.facts``; the admin
+edits it through ``library.fact_forms``. ``clean_metadata`` checks metadata that code
+writes (imports, fixtures, services) with the same fields as the forms, so both accept
+the same inputs ("31/03/2027" or "2027-03-31", "4 200 000,50" or 4200000.5) and store
+them the same way. Unknown keys are kept as they are.
 """
 
 from __future__ import annotations
 
-import datetime
 import re
-from dataclasses import dataclass
 from typing import Any
 
+from django import forms
 from django.core.exceptions import ValidationError
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext as _
 
-from library.choices import BlockType
-
-EXPIRY_KEY = "valid_until"
-
-
-@dataclass(frozen=True)
-class Key:
-    name: str
-    kind: str  # "text", "int", "number", "date", "texts"
-    required: bool = True
-    minimum: float | None = None
-    maximum: float | None = None
-    pattern: str | None = None
+from library import facts
+from library.fact_forms import formfield, problems
 
 
-SCHEMAS: dict[str, tuple[Key, ...]] = {
-    BlockType.COMPANY_PROFILE: (
-        Key("siret", "text", required=False, pattern=r"^\d{14}$"),
-        Key("headcount", "int", required=False, minimum=0),
-        Key("revenue", "number", required=False, minimum=0),
-    ),
-    BlockType.PERSON_CV: (
-        Key("name", "text"),
-        Key("role", "text"),
-        Key("years_experience", "int", minimum=0, maximum=70),
-        Key("qualifications", "texts"),
-        Key(EXPIRY_KEY, "date", required=False),
-    ),
-    BlockType.EQUIPMENT: (
-        Key("make", "text"),
-        Key("model", "text"),
-        Key("quantity", "int", minimum=1),
-        Key(EXPIRY_KEY, "date", required=False),
-    ),
-    BlockType.PROCEDURE: (
-        Key("reference", "text"),
-        Key("revision", "text", required=False),
-        Key(EXPIRY_KEY, "date", required=False),
-    ),
-    BlockType.CERTIFICATION: (
-        Key("issuer", "text"),
-        Key("number", "text"),
-        Key(EXPIRY_KEY, "date"),
-    ),
-    BlockType.METHODOLOGY_TEMPLATE: (Key("placeholders", "texts", required=False),),
-    BlockType.PAST_PROJECT_REFERENCE: (
-        Key("client", "text"),
-        Key("year", "int", minimum=1900, maximum=2100),
-        Key("amount", "number", minimum=0),
-    ),
-}
-
-_LABELS = {
-    "siret": _("SIRET"),
-    "headcount": _("headcount"),
-    "revenue": _("revenue"),
-    "name": _("name"),
-    "role": _("role"),
-    "years_experience": _("years of experience"),
-    "qualifications": _("qualifications"),
-    "make": _("make"),
-    "model": _("model"),
-    "quantity": _("quantity"),
-    "reference": _("reference"),
-    "revision": _("revision"),
-    "issuer": _("issuer"),
-    "number": _("number"),
-    EXPIRY_KEY: _("valid until"),
-    "placeholders": _("placeholders"),
-    "client": _("client"),
-    "year": _("year"),
-    "amount": _("amount"),
-}
-
-
-def _coerce(key: Key, value: Any) -> Any:
-    if key.kind == "text":
-        if not isinstance(value, str | int | float) or isinstance(value, bool):
-            raise ValueError(_("must be text"))
-        value = str(value).strip()
-        if not value:
-            raise ValueError(_("must not be empty"))
-        if key.pattern and not re.match(key.pattern, value):
-            raise ValueError(_("is not in the expected format"))
-        return value
-    if key.kind in ("int", "number"):
-        if isinstance(value, bool):
-            raise ValueError(_("must be a number"))
-        if isinstance(value, str):
-            value = value.strip().replace("\u202f", "").replace(" ", "").replace(",", ".")
+def _clean_object(cls, data: dict, errors: list, where: str = "") -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    for key, spec in facts.specs(cls):
+        label = f"{where}{spec.label}"
+        if spec.kind == "rows":
+            rows = data.get(key) or []
+            if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
+                errors.append(
+                    ValidationError(
+                        _("%(label)s: must be a list of rows."),
+                        code="invalid",
+                        params={"label": label},
+                    )
+                )
+                continue
+            values[key] = []
+            for n, row in enumerate(rows, start=1):
+                row_where = _("%(label)s, row %(n)d: ") % {"label": spec.label, "n": n}
+                row_values = _clean_object(spec.row, row, errors, row_where)
+                if len(row_values) == len(facts.specs(spec.row)):
+                    obj = spec.row(**row_values)
+                    for _key, message in problems(obj):
+                        errors.append(ValidationError(f"{row_where}{message}", code="invalid"))
+                    values[key].append(obj)
+            continue
+        if key not in data and spec.kind == "bool":
+            values[key] = next(f.default for f in facts.dataclasses.fields(cls) if f.name == key)
+            continue
         try:
-            number = float(value)
-        except (TypeError, ValueError):
-            raise ValueError(_("must be a number")) from None
-        if key.kind == "int":
-            if number != int(number):
-                raise ValueError(_("must be a whole number"))
-            number = int(number)
-        if key.minimum is not None and number < key.minimum:
-            raise ValueError(_("must be at least %(min)s") % {"min": _fmt(key.minimum)})
-        if key.maximum is not None and number > key.maximum:
-            raise ValueError(_("must be at most %(max)s") % {"max": _fmt(key.maximum)})
-        return number
-    if key.kind == "date":
-        if isinstance(value, str):
-            text = value.strip()
-            for pattern in ("%Y-%m-%d", "%d/%m/%Y"):
-                try:
-                    return datetime.datetime.strptime(text, pattern).date().isoformat()
-                except ValueError:
-                    continue
-        raise ValueError(_("must be a date (YYYY-MM-DD or DD/MM/YYYY)"))
-    if key.kind == "texts":
-        if isinstance(value, str):
-            value = [part for part in re.split(r"[;\n]", value)]
-        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            raise ValueError(_("must be a list of texts"))
-        cleaned = [v.strip() for v in value if v.strip()]
-        return cleaned
-    raise AssertionError(key.kind)
-
-
-def _fmt(number: float) -> str:
-    return str(int(number)) if number == int(number) else str(number)
+            values[key] = formfield(spec).clean(data.get(key))
+        except forms.ValidationError as exc:
+            for message in exc.messages:
+                errors.append(
+                    ValidationError(
+                        "%(label)s: %(message)s",
+                        code="invalid",
+                        params={"label": label, "message": message},
+                    )
+                )
+    return values
 
 
 def clean_metadata(block_type: str, metadata: Any) -> dict[str, Any]:
-    """The metadata with the type's keys checked and normalised; raises a
-    ValidationError naming every wrong key at once."""
+    """The metadata with the type's facts checked and normalised (unknown keys kept);
+    raises a ValidationError naming every wrong fact at once."""
     if metadata in (None, ""):
         metadata = {}
     if not isinstance(metadata, dict):
-        raise ValidationError(_("Metadata must be a JSON object ({…})."), code="not_object")
-    cleaned = dict(metadata)
-    errors = []
-    for key in SCHEMAS.get(block_type, ()):
-        label = _LABELS.get(key.name, key.name)
-        value = metadata.get(key.name)
-        if value in (None, "", []):
-            if key.required:
-                errors.append(
-                    ValidationError(
-                        _("“%(key)s” (%(label)s) is required for this type."),
-                        code="missing_key",
-                        params={"key": key.name, "label": label},
-                    )
-                )
-            continue
-        try:
-            cleaned[key.name] = _coerce(key, value)
-        except ValueError as exc:
-            errors.append(
-                ValidationError(
-                    _("“%(key)s” (%(label)s) %(problem)s."),
-                    code="invalid",
-                    params={"key": key.name, "label": label, "problem": exc},
-                )
-            )
+        raise ValidationError(_("Metadata must be an object of named facts."), code="not_object")
+    cls = facts.FACTS.get(block_type)
+    if cls is None:
+        return dict(metadata)
+    errors: list[ValidationError] = []
+    values = _clean_object(cls, metadata, errors)
     if errors:
         raise ValidationError(errors)
+    obj = cls(**values)
+    found = problems(obj)
+    if found:
+        raise ValidationError([ValidationError(message, code="invalid") for _k, message in found])
+    known = facts.known_keys(block_type)
+    cleaned = {key: value for key, value in metadata.items() if key not in known}
+    cleaned.update(facts.to_dict(obj))
     return cleaned
-
-
-def expiry_date(metadata: Any) -> datetime.date | None:
-    value = (metadata or {}).get(EXPIRY_KEY) if isinstance(metadata, dict) else None
-    try:
-        return datetime.date.fromisoformat(value) if isinstance(value, str) else None
-    except ValueError:
-        return None
 
 
 def normalize_tags(tags: Any) -> list[str] | None:

@@ -12,8 +12,9 @@ from django.utils.translation import gettext_lazy as _
 
 from config.db.enums import EnumField
 from config.db.fields import created_at, uuid_primary_key, year_field
+from library import facts
 from library.choices import BlockType, FileRelationship
-from library.metadata import clean_metadata, expiry_date, normalize_tags
+from library.metadata import clean_metadata, normalize_tags
 from library.querysets import (
     BlockDocument,
     BlockFileQuerySet,
@@ -47,6 +48,11 @@ class ContentBlock(TenantModel):
     tags = ArrayField(models.TextField(), verbose_name=_("tags"), blank=True, null=True)
     version = models.IntegerField(_("version"), default=1, db_default=1, editable=False)
     is_active = models.BooleanField(_("active"), default=True, db_default=True)
+    # Derived from the typed dates of ``metadata`` (library.facts.validity) on every
+    # save, so that the expiry filters and valid_on() read an indexed date. Code that
+    # writes metadata without save() (update(), bulk_create) sets it with
+    # facts.valid_until(type, metadata) itself.
+    valid_until = models.DateField(_("valid until"), null=True, blank=True, editable=False)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.RESTRICT,
@@ -89,6 +95,12 @@ class ContentBlock(TenantModel):
             GinIndex(fields=["search_document"], name="idx_content_blocks_fts"),
             GinIndex(fields=["metadata"], name="idx_content_blocks_metadata"),
             models.Index(fields=["created_by"], name="idx_content_blocks_created_by"),
+            # A company's dated blocks by expiry: the validity filters, valid_on().
+            models.Index(
+                fields=["company", "valid_until"],
+                name="idx_content_blocks_company_valid",
+                condition=Q(valid_until__isnull=False),
+            ),
         ]
         constraints = [
             models.CheckConstraint(
@@ -106,6 +118,8 @@ class ContentBlock(TenantModel):
         self.tags = normalize_tags(self.tags)
         if self.content:
             self.content = self.content.replace("\r\n", "\n")  # browsers send CRLF
+        if self.__dict__.pop("metadata_checked_by_form", False):
+            return  # ContentBlockForm checked the facts with the same fields, and said why
         try:
             self.metadata = clean_metadata(self.type, self.metadata)
         except ValidationError as exc:
@@ -113,11 +127,19 @@ class ContentBlock(TenantModel):
 
     def save(self, *args, **kwargs) -> None:
         self.tags = normalize_tags(self.tags)
+        self.valid_until = facts.valid_until(self.type, self.metadata)
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and {"metadata", "type"} & set(update_fields):
+            kwargs["update_fields"] = {*update_fields, "valid_until"}
         super().save(*args, **kwargs)
 
-    @property
-    def valid_until(self):
-        return expiry_date(self.metadata)
+    def validity(self) -> facts.Validity | None:
+        """Until when the block may be used, and which of its facts decides it."""
+        return facts.validity(self.type, self.metadata)
+
+    def typed_facts(self):
+        """The block's typed facts (a dataclass of ``library.facts``)."""
+        return facts.read(self)
 
 
 class ContentBlockVersion(models.Model):

@@ -5,8 +5,7 @@ import uuid
 
 from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.search import SearchRank
-from django.db.models import F, Func, TextField
-from django.db.models.fields.json import KeyTextTransform
+from django.db.models import F, Func, Q, TextField
 from django.utils import timezone
 
 from config import cache_keys
@@ -22,8 +21,6 @@ __all__ = [
     "CompanyTags",
     "ContentBlockQuerySet",
 ]
-
-EXPIRY_KEY = "valid_until"  # see library.metadata
 
 #: Dated content shows as "expiring" this many days before its valid_until.
 EXPIRY_WARNING_DAYS = 60
@@ -112,26 +109,35 @@ class ContentBlockQuerySet(TenantQuerySet):
             )
         return scoped.filter(**{f"tags__{lookup}": tags})
 
-    def _with_valid_until(self) -> ContentBlockQuerySet:
-        # metadata->>'valid_until' as text: ISO dates compare correctly as strings.
-        return self.alias(valid_until_text=KeyTextTransform(EXPIRY_KEY, "metadata"))
-
+    # --- validity (the ``valid_until`` column, derived from the typed facts) ----------
     def expired(self, today: datetime.date | None = None) -> ContentBlockQuerySet:
+        """Blocks whose validity ended before ``today``."""
         today = today or timezone.localdate()
-        return self._with_valid_until().filter(valid_until_text__lt=today.isoformat())
+        return self.filter(valid_until__lt=today)
 
     def expiring(self, today: datetime.date | None = None) -> ContentBlockQuerySet:
         """Valid today, but no longer EXPIRY_WARNING_DAYS days from now."""
         today = today or timezone.localdate()
         limit = today + datetime.timedelta(days=EXPIRY_WARNING_DAYS)
-        return self._with_valid_until().filter(
-            valid_until_text__gte=today.isoformat(), valid_until_text__lte=limit.isoformat()
-        )
+        return self.filter(valid_until__gte=today, valid_until__lte=limit)
 
     def valid_beyond_warning(self, today: datetime.date | None = None) -> ContentBlockQuerySet:
+        """Dated blocks still valid EXPIRY_WARNING_DAYS days from now."""
         today = today or timezone.localdate()
         limit = today + datetime.timedelta(days=EXPIRY_WARNING_DAYS)
-        return self._with_valid_until().filter(valid_until_text__gt=limit.isoformat())
+        return self.filter(valid_until__gt=limit)
+
+    def valid_on(self, day: datetime.date) -> ContentBlockQuerySet:
+        """Blocks that may be used on ``day``: undated ones, and dated ones valid
+        through that day (a block is valid on its ``valid_until`` date). Matching asks
+        for ``valid_on(project deadline)`` (or today when that is later) so that it
+        never proposes content that will have expired when the memoir is read; it
+        combines this with ``is_active=True`` itself."""
+        return self.filter(Q(valid_until__isnull=True) | Q(valid_until__gte=day))
+
+    def expires_before(self, day: datetime.date) -> ContentBlockQuerySet:
+        """Dated blocks no longer valid on ``day`` (the complement of valid_on)."""
+        return self.filter(valid_until__lt=day)
 
 
 def _uuid_text(value) -> str | None:

@@ -1,15 +1,20 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from types import SimpleNamespace
 
+from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Count, F, OuterRef, Subquery, Sum
 from django.http import HttpResponseNotAllowed, HttpResponseRedirect
 from django.template.defaultfilters import filesizeformat
 from django.template.loader import render_to_string
+from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
@@ -528,8 +533,59 @@ class ProjectDocumentAdmin(TenantScopedAdmin):
             queue_rc_analysis(self, request, obj.project, obj)
 
 
+class ContentMatchForm(forms.ModelForm):
+    """Refuses to add outdated content to an approved match (approving it needed the
+    same check: see services.set_approval)."""
+
+    class Meta:
+        model = ContentMatch
+        fields = (
+            "project",
+            "requirement_id",
+            "matched_blocks",
+            "confidence",
+            "match_reason",
+            "needs_generation",
+            "needs_upload",
+        )
+
+    def clean(self):
+        cleaned = super().clean()
+        project = cleaned.get("project")
+        blocks = cleaned.get("matched_blocks") or []
+        if not (self.instance.pk and self.instance.approved and project):
+            return cleaned
+        added = set(blocks) - set(self.instance.matched_blocks or [])
+        if "matched_blocks" not in self.changed_data or not added:
+            return cleaned
+        row = SimpleNamespace(
+            pk=self.instance.pk,
+            requirement_id=cleaned.get("requirement_id") or self.instance.requirement_id,
+            matched_blocks=list(added),
+            project=project,
+        )
+        outdated = services.outdated_in(project.company_id, [row], timezone.localdate())
+        if outdated:
+            self.add_error(
+                "matched_blocks",
+                forms.ValidationError(
+                    _(
+                        "This match is approved and %(blocks)s will not be valid on "
+                        "%(date)s: reject the match first, then approve it with a reason."
+                    )
+                    % {
+                        "blocks": ", ".join(f"« {o.title} »" for o in outdated),
+                        "date": outdated[0].needed_on.strftime("%d/%m/%Y"),
+                    },
+                    code="outdated",
+                ),
+            )
+        return cleaned
+
+
 @admin.register(ContentMatch)
 class ContentMatchAdmin(TenantScopedAdmin):
+    form = ContentMatchForm
     list_display = (
         "requirement_id",
         "project",
@@ -545,7 +601,9 @@ class ContentMatchAdmin(TenantScopedAdmin):
     ordering = ("project", "requirement_id")
     date_hierarchy = "created_at"
     list_select_related = ("project",)
-    readonly_fields = ("matched_block_titles", "created_at")
+    # Approval goes through the approve/reject actions (services.set_approval), which
+    # refuse expired content without an audited override: not a checkbox of the form.
+    readonly_fields = ("approved", "matched_block_titles", "created_at")
     actions = ("approve", "reject")
 
     def annotate_page(self, request, rows) -> None:
@@ -561,10 +619,34 @@ class ContentMatchAdmin(TenantScopedAdmin):
 
     @admin.action(permissions=["change"], description=_("Approve the selected matches"))
     def approve(self, request, queryset):
-        count = sum(
-            services.set_approval(company, queryset, True, request=request)
-            for company in companies_of(request, queryset)
-        )
+        """Approve; a selection with expired content (or content expiring before the
+        project's deadline) goes through a page that asks for the override's reason."""
+        overriding = request.POST.get("override") == "yes"
+        reason = request.POST.get("override_reason", "").strip() if overriding else ""
+        try:
+            with transaction.atomic():  # all the selected matches, or none
+                count = sum(
+                    services.set_approval(
+                        company, queryset, True, request=request, override_reason=reason
+                    )
+                    for company in companies_of(request, queryset)
+                )
+        except services.OutdatedContent as refused:
+            return TemplateResponse(
+                request,
+                "admin/projects/contentmatch/approve_override.html",
+                {
+                    **self.admin_site.each_context(request),
+                    "title": _("Approve expired content?"),
+                    "opts": self.opts,
+                    "outdated": refused.outdated,
+                    "selected": [str(pk) for pk in queryset.values_list("pk", flat=True)],
+                    "reason": reason,
+                    "reason_missing": overriding,
+                    "reason_max": services.OVERRIDE_REASON_MAX,
+                    "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+                },
+            )
         self.message_user(
             request,
             ngettext("%(count)d match approved.", "%(count)d matches approved.", count)

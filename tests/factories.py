@@ -14,6 +14,7 @@ test creating many users does not pay PBKDF2 for each.
 
 from __future__ import annotations
 
+import copy
 import functools
 import random
 import uuid
@@ -168,20 +169,49 @@ class SuperuserFactory(UserFactory):
 # --- library ---------------------------------------------------------------------------
 
 
-#: Metadata that passes library.metadata's checks, per block type.
+#: Metadata that passes library.metadata's checks, per block type (library.facts).
 VALID_METADATA = {
     BlockType.COMPANY_PROFILE: {"siret": "82461357400014", "headcount": 85},
     BlockType.PERSON_CV: {
         "name": "Marc Dubois",
         "role": "Conducteur de travaux",
         "years_experience": 18,
-        "qualifications": ["BTS Bâtiment"],
+        "diplomas": ["BTS Bâtiment"],
+        "qualifications": [
+            {
+                "kind": "sst",
+                "obtained_on": "2025-03-10",
+                "expires_on": "2030-03-10",
+                "mandatory": True,
+            }
+        ],
     },
-    BlockType.EQUIPMENT: {"make": "Potain", "model": "MDT 219", "quantity": 2},
+    BlockType.EQUIPMENT: {
+        "designation": "Grue à tour Potain MDT 219",
+        "category": "lifting",
+        "make": "Potain",
+        "model": "MDT 219",
+        "quantity": 2,
+        "ownership": "owned",
+        "inspections": [{"kind": "periodic", "next_on": "2030-06-30", "mandatory": True}],
+    },
     BlockType.PROCEDURE: {"reference": "PR-QSE-07", "revision": "D"},
-    BlockType.CERTIFICATION: {"issuer": "Qualibat", "number": "QB-1", "valid_until": "2030-01-01"},
-    BlockType.METHODOLOGY_TEMPLATE: {"placeholders": ["nom_projet"]},
-    BlockType.PAST_PROJECT_REFERENCE: {"client": "Ville de Lyon", "year": 2023, "amount": 4200000},
+    BlockType.CERTIFICATION: {
+        "scheme": "qualibat",
+        "number": "QB-1",
+        "body": "Qualibat",
+        "valid_until": "2030-01-01",
+    },
+    BlockType.METHODOLOGY_TEMPLATE: {
+        "placeholders": ["nom_projet"],
+        "phases": [{"name": "Préparation", "duration_weeks": 4}],
+    },
+    BlockType.PAST_PROJECT_REFERENCE: {
+        "client": "Ville de Lyon",
+        "year": 2023,
+        "amount": 4200000,
+        "lot": "Lot 02 — Gros œuvre",
+    },
 }
 
 
@@ -193,7 +223,7 @@ class ContentBlockFactory(DjangoModelFactory):
     type = factory.Iterator(BlockType.values)
     title = factory.Sequence(lambda n: f"Bloc de contenu n° {n}")
     content = _faker("paragraph", nb_sentences=5)
-    metadata = factory.LazyAttribute(lambda o: dict(VALID_METADATA.get(o.type, {})))
+    metadata = factory.LazyAttribute(lambda o: copy.deepcopy(VALID_METADATA.get(o.type, {})))
     tags = factory.LazyFunction(lambda: ["gros œuvre"])
     is_active = True
     created_by = factory.SubFactory(UserFactory, company=factory.SelfAttribute("..company"))

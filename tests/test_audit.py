@@ -77,7 +77,8 @@ def test_create_writes_one_row_with_the_new_values(client, member, company):
             "type": "company-profile",
             "title": "Pelle hydraulique 25 t",
             "content": "Pelle sur chenilles, godet 1 m³.",
-            "metadata": '{"marque": "Liebherr"}',
+            "other-facts-key": "marque",  # a fact of its own, as a row (name, value)
+            "other-facts-value": "Liebherr",
             "tags": "terrassement,engins",
             "is_active": "on",
             "block_files-TOTAL_FORMS": "0",

@@ -331,3 +331,86 @@ def test_user_uploads_an_rc_reviews_its_criteria_and_the_project_is_analysed(
     stored = storage.from_row(RCAnalysis.objects.get(project=project))
     first = stored.criteria[0].subcriteria[0]
     assert (first.id, first.weight, first.corrected) == ("C1.1", 25, True)
+
+
+def test_user_edits_a_cvs_qualifications_and_sees_its_validity(demo_site):
+    """A *user* gives the demo CV two qualifications with their dates — one kept and
+    re-dated in French words, one added as a new row — removes the others, saves, and
+    reads the CV's validity (the earliest expiry) in the list and on the page. No
+    JSON is typed anywhere."""
+    import datetime
+
+    from django.utils import timezone
+
+    chromium = _chromium()
+    sync_playwright = _sync_playwright()
+    from playwright.sync_api import expect
+
+    months = "janvier février mars avril mai juin juillet août septembre octobre novembre décembre"
+    soon = timezone.localdate() + datetime.timedelta(days=45)
+    later = timezone.localdate() + datetime.timedelta(days=800)
+    soon_text = f"{soon.day} {months.split()[soon.month - 1]} {soon.year}"
+    block = ContentBlock.objects.get(type="person-cv")
+    changelist = "/admin/library/contentblock/"
+    change_path = f"{changelist}{block.pk}/change/"
+    row = "#id_person-cv-qualifications-{}-{}"
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=chromium, headless=True, args=CHROMIUM_ARGS)
+        try:
+            context = browser.new_context(locale="fr-FR")
+            context.set_default_timeout(TIMEOUT_MS)
+            page = context.new_page()
+            _log_in(page, demo_site, USER, change_path)
+            expect(page).to_have_url(re.compile(re.escape(change_path) + r"$"))
+            facts = page.locator('.block-facts[data-block-type="person-cv"]')
+            expect(facts).to_be_visible()
+            expect(page.locator('.block-facts[data-block-type="equipment"]')).to_be_hidden()
+            assert page.locator("textarea[name=metadata]").count() == 0
+            expect(facts).to_contain_text("Qualifications")
+
+            # The SST stays, obtained and expiring on dates written in French.
+            expect(page.locator(row.format(0, "kind"))).to_have_value("sst")
+            page.fill(row.format(0, "obtained_on"), "14 octobre 2024")
+            page.fill(row.format(0, "expires_on"), soon_text)
+            # The two other rows go.
+            page.check(row.format(1, "DELETE"))
+            page.check(row.format(2, "DELETE"))
+            # A CACES is added in a new row (row 3 is the blank one offered).
+            facts.get_by_role("button", name="Ajouter une ligne").click()
+            page.select_option(row.format(4, "kind"), label="CACES")
+            page.fill(row.format(4, "label"), "R482 cat. A")
+            page.fill(row.format(4, "obtained_on"), "12/01/2024")
+            page.fill(row.format(4, "expires_on"), later.strftime("%d/%m/%Y"))
+            page.screenshot(path=SCREENSHOTS / "e2e_cv_facts_edit.png", full_page=True)
+            page.get_by_role("button", name="Enregistrer", exact=True).click()
+
+            # The list shows the CV expiring with its SST.
+            expect(page).to_have_url(re.compile(re.escape(changelist) + r"$"))
+            expect(page.locator(".messagelist .success")).to_contain_text("a été modifié")
+            line = page.locator("#result_list tbody tr", has_text="Marc Dubois")
+            validity = line.locator(".field-validity")
+            expect(validity).to_contain_text(f"expire le {soon.strftime('%d/%m/%Y')}")
+            expect(validity.locator(".validity")).to_have_attribute("title", re.compile("SST"))
+
+            # The CV page shows the two rows with their dates and what decides.
+            line.get_by_role("link").first.click()
+            expect(page).to_have_url(re.compile(re.escape(change_path) + r"$"))
+            expect(page.locator(".field-validity_detail")).to_contain_text(
+                "échéance la plus proche : Sauveteur secouriste du travail (SST)"
+            )
+            expect(page.locator(row.format(0, "expires_on"))).to_have_value(
+                soon.strftime("%d/%m/%Y")
+            )
+            expect(page.locator(row.format(1, "label"))).to_have_value("R482 cat. A")
+            page.screenshot(path=SCREENSHOTS / "e2e_cv_facts_saved.png", full_page=True)
+            context.close()
+        finally:
+            browser.close()
+
+    block.refresh_from_db()
+    assert [
+        (q["kind"], q.get("expires_on"), q["mandatory"]) for q in block.metadata["qualifications"]
+    ] == [("sst", soon.isoformat(), True), ("caces", later.isoformat(), True)]
+    assert block.valid_until == soon
+    assert block.metadata["diplomas"]  # the rest of the CV is as it was

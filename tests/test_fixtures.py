@@ -17,6 +17,8 @@ from django.core.management.base import SystemCheckError
 from django.db import connection
 from django.test import Client
 
+from library import facts
+from library.metadata import clean_metadata
 from library.models import BlockType, ContentBlock, PastProject, SectionTemplate
 from projects.models import ContentMatch, GenerationStatus, Project, RCAnalysis, Section
 from tenants.checks import DEMO_PASSWORD_ERROR_ID, check_demo_passwords
@@ -30,15 +32,15 @@ DEMO_OBJECTS = json.loads(DEMO_FIXTURE.read_text(encoding="utf-8"))
 DEMO_MODELS = sorted({obj["model"] for obj in DEMO_OBJECTS})
 DEMO_COMPANY_NAME = "Enpyco Demo Company"
 
-#: Metadata keys each block type must carry.
+#: Metadata keys each block type must carry (the typed facts of library.facts).
 METADATA_KEYS = {
     BlockType.COMPANY_PROFILE: {"siret", "headcount", "revenue"},
-    BlockType.PERSON_CV: {"name", "role", "years_experience", "qualifications"},
-    BlockType.EQUIPMENT: {"make", "model", "quantity"},
+    BlockType.PERSON_CV: {"name", "role", "years_experience", "diplomas", "qualifications"},
+    BlockType.EQUIPMENT: {"designation", "make", "model", "quantity", "inspections"},
     BlockType.PROCEDURE: {"reference", "revision"},
-    BlockType.CERTIFICATION: {"issuer", "number", "valid_until"},
+    BlockType.CERTIFICATION: {"scheme", "body", "number", "valid_until"},
     BlockType.METHODOLOGY_TEMPLATE: {"placeholders", "phases"},
-    BlockType.PAST_PROJECT_REFERENCE: {"client", "year", "amount"},
+    BlockType.PAST_PROJECT_REFERENCE: {"client", "year", "amount", "lot"},
 }
 
 PLACEHOLDER = re.compile(r"\{(\w+)\}")
@@ -140,7 +142,19 @@ def test_content_block_carries_its_type_metadata(demo, block_type):
     block = ContentBlock.objects.get(company=demo, type=block_type)
     assert METADATA_KEYS[block_type] <= block.metadata.keys()
     assert block.tags
+    # In the shape the forms write, and with the validity its facts give (loaddata
+    # does not call save(): the fixture carries valid_until itself).
+    assert clean_metadata(block.type, block.metadata) == block.metadata
+    assert block.valid_until == facts.valid_until(block.type, block.metadata)
     assert block.created_by.company == demo
+
+
+def test_the_demo_cv_has_dated_qualifications_and_the_crane_an_inspection(demo):
+    cv = facts.read(ContentBlock.objects.get(company=demo, type=BlockType.PERSON_CV))
+    dated = [q for q in cv.qualifications if q.expires_on]
+    assert len(dated) >= 2 and cv.diplomas
+    crane = facts.read(ContentBlock.objects.get(company=demo, type=BlockType.EQUIPMENT))
+    assert crane.inspections and crane.inspections[0].next_on
 
 
 def test_methodology_template_declares_the_placeholders_it_uses(demo):

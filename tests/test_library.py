@@ -38,33 +38,51 @@ def _english(settings, tmp_path):
                 "name": " Marc Dubois ",
                 "role": "Conducteur",
                 "years_experience": "18",
-                "qualifications": "BTS Bâtiment; SST",
+                "diplomas": "BTS Bâtiment; Licence pro",
+                "qualifications": [
+                    {"kind": "caces", "label": "R482 cat. A", "expires_on": "31 mars 2027"},
+                    {"kind": "sst", "obtained_on": "14/10/2024", "mandatory": False},
+                ],
                 "hobby": "vélo",
             },
             {
                 "name": "Marc Dubois",
                 "role": "Conducteur",
                 "years_experience": 18,
-                "qualifications": ["BTS Bâtiment", "SST"],
+                "diplomas": ["BTS Bâtiment", "Licence pro"],
+                "qualifications": [
+                    {
+                        "kind": "caces",
+                        "label": "R482 cat. A",
+                        "expires_on": "2027-03-31",
+                        "mandatory": True,
+                    },
+                    {"kind": "sst", "obtained_on": "2024-10-14", "mandatory": False},
+                ],
                 "hobby": "vélo",
             },
         ),
         (
             BlockType.EQUIPMENT,
-            {"make": "Potain", "model": "MDT 219", "quantity": 2.0},
-            {"make": "Potain", "model": "MDT 219", "quantity": 2},
+            {"designation": "Grue", "quantity": 2.0, "inspections": []},
+            {"designation": "Grue", "quantity": 2, "inspections": []},
         ),
         (
             BlockType.CERTIFICATION,
-            {"issuer": "Qualibat", "number": "QB-1", "valid_until": "30/09/2028"},
-            {"issuer": "Qualibat", "number": "QB-1", "valid_until": "2028-09-30"},
+            {"scheme": "mase", "body": "MASE", "number": "QB-1", "valid_until": "30/09/2028"},
+            {"scheme": "mase", "body": "MASE", "number": "QB-1", "valid_until": "2028-09-30"},
         ),
         (
             BlockType.PAST_PROJECT_REFERENCE,
             {"client": "Ville de Lyon", "year": 2023, "amount": "4 200 000,50"},
             {"client": "Ville de Lyon", "year": 2023, "amount": 4200000.5},
         ),
-        (BlockType.METHODOLOGY_TEMPLATE, {}, {}),
+        (
+            BlockType.COMPANY_PROFILE,
+            {"siret": "824 613 574 00014", "revenue": "14\u202f500\u202f000 €"},
+            {"siret": "82461357400014", "revenue": 14500000},
+        ),
+        (BlockType.METHODOLOGY_TEMPLATE, {}, {"phases": []}),
     ],
 )
 def test_metadata_is_checked_normalised_and_unknown_keys_kept(block_type, metadata, expected):
@@ -74,24 +92,37 @@ def test_metadata_is_checked_normalised_and_unknown_keys_kept(block_type, metada
 @pytest.mark.parametrize(
     ("block_type", "metadata", "messages"),
     [
-        (BlockType.PERSON_CV, {"name": "A"}, ["role", "years_experience", "qualifications"]),
+        (BlockType.PERSON_CV, {"name": "A"}, ["role", "required"]),
+        (
+            BlockType.PERSON_CV,
+            {
+                "name": "A",
+                "role": "B",
+                "qualifications": [
+                    {"kind": "sst", "obtained_on": "2026-05-01", "expires_on": "2025-05-01"},
+                    {"kind": "permis", "expires_on": "bientôt"},
+                ],
+            },
+            ["row 1", "before the date obtained", "row 2", "permis", "31/03/2027"],
+        ),
         (
             BlockType.EQUIPMENT,
-            {"make": "X", "model": "Y", "quantity": 0},
+            {"designation": "X", "quantity": 0},
             ["quantity", "at least 1"],
         ),
         (
             BlockType.CERTIFICATION,
-            {"issuer": "X", "number": "1", "valid_until": "bientôt"},
-            ["valid_until", "date"],
+            {"scheme": "rge", "body": "X", "number": "1", "valid_until": "bientôt"},
+            ["valid until", "31 mars 2027"],
         ),
         (
             BlockType.PAST_PROJECT_REFERENCE,
             {"client": "X", "year": 2023.5, "amount": -1},
-            ["year", "amount"],
+            ["year", "whole number", "amount", "at least 0"],
         ),
-        (BlockType.COMPANY_PROFILE, {"siret": "123"}, ["siret", "format"]),
-        (BlockType.EQUIPMENT, ["not", "an", "object"], ["JSON object"]),
+        (BlockType.COMPANY_PROFILE, {"siret": "123"}, ["SIRET", "14 digits"]),
+        (BlockType.COMPANY_PROFILE, {"siret": "824 613 574 00015"}, ["check digit"]),
+        (BlockType.EQUIPMENT, ["not", "an", "object"], ["object of named facts"]),
     ],
 )
 def test_wrong_metadata_names_every_problem(block_type, metadata, messages):
@@ -104,6 +135,7 @@ def test_wrong_metadata_names_every_problem(block_type, metadata, messages):
 
 @pytest.mark.django_db
 def test_full_clean_reports_metadata_errors_on_the_metadata_field():
+    # An equipment item without its designation (required).
     block = ContentBlockFactory.build(type=BlockType.EQUIPMENT, metadata={"make": "Potain"})
     block.company.save()
     block.created_by.save()

@@ -227,16 +227,35 @@ def test_refused_uploads_show_a_form_error_and_store_nothing(client, data, name,
     assert not StoredFile.objects.exists()
 
 
-def test_metadata_typed_with_an_upload_is_kept_and_the_content_cannot_be_replaced(client, member):
+def test_metadata_written_as_rows_with_an_upload_is_kept_and_the_content_cannot_be_replaced(
+    client, member
+):
     add = reverse("admin:library_storedfile_add")
     client.post(
         add,
-        {"upload": ContentFile(make_pdf([["CV"]]), name="cv.pdf"), "metadata": '{"langue": "fr"}'},
+        {
+            "upload": ContentFile(make_pdf([["CV"]]), name="cv.pdf"),
+            "metadata-key": ["langue", "", "pages"],
+            "metadata-value": ["fr", "", "12"],
+        },
     )
     stored = StoredFile.objects.get()
-    assert stored.metadata == {"langue": "fr"}
-    page = client.get(reverse("admin:library_storedfile_change", args=[stored.pk])).content.decode()
+    assert stored.metadata == {"langue": "fr", "pages": "12"}
+    response = client.get(reverse("admin:library_storedfile_change", args=[stored.pk]))
+    page = response.content.decode()
     assert 'name="upload"' not in page
+    assert "<textarea" not in page  # no JSON to type
+    # Saved again unchanged, the values stay; a row emptied is removed.
+    data = form_data(response, "storedfile_form")
+    assert sorted(data["metadata-key"][:2]) == ["langue", "pages"]
+    data["metadata-key"] = ["langue", "", ""]
+    data["metadata-value"] = ["fr", "", ""]
+    assert (
+        client.post(reverse("admin:library_storedfile_change", args=[stored.pk]), data).status_code
+        == 302
+    )
+    stored.refresh_from_db()
+    assert stored.metadata == {"langue": "fr"}
 
 
 def test_another_companys_reference_does_not_block_a_deletion(client, member):
