@@ -46,7 +46,9 @@ BLOCK_COUNT = CacheKey(
     "A company's number of content blocks: chooses the plan of tag filters.",
 )
 VECTOR_INDEX = CacheKey(
-    "rag:vector-index", 60, "Kind and options of the vector index of document_chunks."
+    "rag:vector-index:{column}",
+    60,
+    "Kind and options of the vector index of a document_chunks vector column.",
 )
 PGVECTOR_VERSION = CacheKey("rag:pgvector-version", 600, "The server's pgvector version.")
 CHUNK_COUNT = CacheKey(
@@ -54,5 +56,24 @@ CHUNK_COUNT = CacheKey(
     60,
     "A company's chunks embedded by one model: chooses exact or indexed vector search.",
 )
+LEXEME_FREQUENCIES = CacheKey(
+    "rag:lexeme-frequencies",
+    600,
+    "Share of chunks holding each common lexeme (from ANALYZE): weighs question words.",
+)
+VECTOR_INDEX_CHECKED = CacheKey(
+    "rag:vector-index-checked",
+    60,
+    "Set once the vector indexes were checked after an indexing: checks at most once a minute.",
+)
 
-ALL = (LIST_FILTER_VALUES, TOP_TAGS, BLOCK_COUNT, VECTOR_INDEX, PGVECTOR_VERSION, CHUNK_COUNT)
+ALL = (
+    LIST_FILTER_VALUES,
+    TOP_TAGS,
+    BLOCK_COUNT,
+    VECTOR_INDEX,
+    PGVECTOR_VERSION,
+    CHUNK_COUNT,
+    LEXEME_FREQUENCIES,
+    VECTOR_INDEX_CHECKED,
+)

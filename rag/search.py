@@ -1,8 +1,14 @@
 """Company-scoped hybrid search over memoir chunks.
 
-Two rankings are fused with reciprocal rank fusion (RRF): cosine similarity of
-embeddings (meaning) and French full-text rank (exact terms such as "PPSPS" or a
-client's name, which embeddings of small models often miss).
+Two rankings are fused with weighted reciprocal rank fusion (RRF): cosine similarity
+of embeddings (meaning, rewordings, typos) and full-text rank for questions
+(``rag.fulltext``: exact terms such as "PPSPS" or a client's name). Then:
+
+* near-duplicate passages (a paragraph repeated in several memoirs) are collapsed:
+  the best one is shown with the others as its "similar" passages;
+* passages found by meaning alone below the model's similarity floor, and by words
+  alone on a small share of the question's weight, are noise: when nothing else is
+  left the search says it found nothing relevant instead of returning them.
 
 The vector side never reads another company's chunks, and never returns fewer than
 k results when the company has k chunks, whatever the index does:
@@ -17,27 +23,47 @@ k results when the company has k chunks, whatever the index does:
   iterative index scans where the server has pgvector 0.8+, and an exact fallback
   whenever fewer than the wanted number of candidates come back.
 
-Only chunks embedded by the active model are compared with the query.
+Only chunks embedded by the active model are compared with the query, in the column
+of its width (``rag.models.vector_column``).
 """
 
 from __future__ import annotations
 
+import json
 import math
 import re
+import time
 from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import FloatField, Func
-from pgvector.django import CosineDistance
 
 from config import cache_keys
-from config.db.search import FrenchDocument, FrenchQuery
-from rag.embeddings import get_backend, pad
-from rag.models import DocumentChunk
+from rag import fulltext
+from rag.embeddings import get_backend, pad, similarity_floor
+from rag.models import EMBEDDING_DIMENSIONS, vector_column
+from rag.vector_index import INDEXES, suited_ivfflat_lists
 from tenants.managers import company_pk
 
-RRF_K = 60
+__all__ = [
+    "Passage",
+    "search_passages",
+    "suited_ivfflat_lists",
+    "text_candidates",
+    "vector_candidates",
+]
+
+#: Weighted reciprocal rank fusion: score = Σ weight / (RRF_K + rank). Chosen on the
+#: labelled set of rag/evaluation (``evaluate_search --sweep``, docs/performance.md).
+RRF_K = 20
+VECTOR_WEIGHT = 1.0
+TEXT_WEIGHT = 0.7
+#: A passage found by words only is kept when its words make this share of the
+#: question's weight (rarer words weigh more): "Oppidea" alone is enough, "prix" in a
+#: question about caviar is not.
+TEXT_COVERAGE_FLOOR = 0.5
+#: Two passages whose 3-word shingles overlap this much are one passage repeated.
+DUPLICATE_JACCARD = 0.7
 
 
 @dataclass
@@ -52,10 +78,20 @@ class Passage:
     text_rank: float | None = None
     score: float = 0.0
     found_by: list[str] = field(default_factory=list)
+    #: Near-duplicates of this passage found by the same search (collapsed into it).
+    similar: list[Passage] = field(default_factory=list)
 
 
 def _vector_literal(vector) -> str:
     return "[" + ",".join(repr(float(x)) for x in vector) + "]"
+
+
+def _column_for(vector) -> tuple[str, list[float]]:
+    """The column compared with ``vector``, and the vector as that column stores it."""
+    column = vector_column(len(vector))
+    if column == "embedding" and len(vector) != EMBEDDING_DIMENSIONS:
+        vector = pad(vector)
+    return column, list(vector)
 
 
 @dataclass(frozen=True)
@@ -64,25 +100,18 @@ class VectorIndex:
     lists: int = 0
 
 
-def suited_ivfflat_lists(rows: int) -> int:
-    """ivfflat lists for ``rows`` vectors, as pgvector advises: rows / 1000 up to a
-    million rows, their square root beyond."""
-    return max(10, rows // 1000 if rows <= 1_000_000 else int(math.sqrt(rows)))
+def vector_index(column: str = "embedding") -> VectorIndex:
+    """The ANN index of ``column`` (read from the catalog at most once a minute: the
+    vector index job may rebuild it in another process)."""
+    return cache_keys.VECTOR_INDEX.get_or_set(lambda: _read_vector_index(column), column=column)
 
 
-def vector_index() -> VectorIndex:
-    """The ANN index of document_chunks (read from the catalog at most once a minute:
-    tune_vector_index may rebuild it in another process)."""
-    return cache_keys.VECTOR_INDEX.get_or_set(_read_vector_index)
-
-
-def _read_vector_index() -> VectorIndex:
+def _read_vector_index(column: str) -> VectorIndex:
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT am.amname, c.reloptions FROM pg_index i "
-            "JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_am am ON am.oid = c.relam "
-            "WHERE i.indrelid = 'document_chunks'::regclass AND am.amname IN ('ivfflat', 'hnsw') "
-            "LIMIT 1"
+            "SELECT am.amname, c.reloptions FROM pg_class c JOIN pg_am am ON am.oid = c.relam "
+            "WHERE c.relname = %s AND c.relkind = 'i' AND am.amname IN ('ivfflat', 'hnsw')",
+            [INDEXES[column]],
         )
         row = cursor.fetchone()
     if not row:
@@ -104,12 +133,17 @@ def _read_pgvector_version() -> tuple[int, ...]:
 
 def company_chunk_count(company_id, model_name: str) -> int:
     """Chunks of the company embedded by ``model_name`` (cached for a minute)."""
-    embedded = DocumentChunk.objects.filter(
-        memoire__company_id=company_id,
-        embedding__isnull=False,
-        metadata__embedding_model=model_name,
-    )
-    return cache_keys.CHUNK_COUNT.get_or_set(embedded.count, company=company_id, model=model_name)
+
+    def count() -> int:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(*) FROM document_chunks c JOIN memoires m ON m.id = c.memoire_id "
+                "WHERE m.company_id = %s AND c.metadata->>'embedding_model' = %s",
+                [company_id, model_name],
+            )
+            return cursor.fetchone()[0]
+
+    return cache_keys.CHUNK_COUNT.get_or_set(count, company=company_id, model=model_name)
 
 
 def _table_rows() -> int:
@@ -120,19 +154,25 @@ def _table_rows() -> int:
         return int(cursor.fetchone()[0])
 
 
-_SCOPE = """
-    FROM document_chunks c JOIN memoires m ON m.id = c.memoire_id
-    WHERE m.company_id = %(company)s AND c.embedding IS NOT NULL
-      AND c.metadata->>'embedding_model' = %(model)s
-      AND (%(memoires)s::uuid[] IS NULL OR c.memoire_id = ANY(%(memoires)s::uuid[]))
-"""
+def _scope(column: str | None = None) -> str:
+    """FROM/WHERE of the company's chunks (of the active model, when ``column``)."""
+    vector = (
+        f" AND c.{column} IS NOT NULL AND c.metadata->>'embedding_model' = %(model)s"
+        if column
+        else ""
+    )
+    return f"""
+        FROM document_chunks c JOIN memoires m ON m.id = c.memoire_id
+        WHERE m.company_id = %(company)s{vector}
+          AND (%(memoires)s::uuid[] IS NULL OR c.memoire_id = ANY(%(memoires)s::uuid[]))
+    """
 
 
-def _exact(params: dict, n: int) -> list[tuple]:
+def _exact(params: dict, n: int, column: str) -> list[tuple]:
     sql = f"""
-        WITH scoped AS MATERIALIZED (SELECT c.id, c.embedding {_SCOPE})
+        WITH scoped AS MATERIALIZED (SELECT c.id, c.{column} AS embedding {_scope(column)})
         SELECT id, embedding <=> %(vector)s::vector AS distance
-        FROM scoped ORDER BY distance LIMIT {int(n)}
+        FROM scoped ORDER BY distance, id LIMIT {int(n)}
     """
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
@@ -154,8 +194,8 @@ def hnsw_ef_search(n: int, share: float) -> int:
     return min(1000, max(100, math.ceil(wanted)))
 
 
-def _indexed(params: dict, n: int, share: float) -> list[tuple]:
-    index = vector_index()
+def _indexed(params: dict, n: int, share: float, column: str) -> list[tuple]:
+    index = vector_index(column)
     settings_sql = []
     if index.method == "ivfflat":
         floor = max(1, round(math.sqrt(index.lists)))
@@ -166,119 +206,216 @@ def _indexed(params: dict, n: int, share: float) -> list[tuple]:
     if index.method and pgvector_version() >= (0, 8):
         settings_sql.append(f"SET LOCAL {index.method}.iterative_scan = relaxed_order")
     sql = f"""
-        SELECT c.id, c.embedding <=> %(vector)s::vector AS distance {_SCOPE}
-        ORDER BY c.embedding <=> %(vector)s::vector LIMIT {int(n)}
+        SELECT c.id, c.{column} <=> %(vector)s::vector AS distance {_scope(column)}
+        ORDER BY c.{column} <=> %(vector)s::vector LIMIT {int(n)}
     """
     with transaction.atomic(), connection.cursor() as cursor:
         for statement in settings_sql:
             cursor.execute(statement)
         cursor.execute(sql, params)
         rows = cursor.fetchall()
-    return sorted(rows, key=lambda r: r[1])
+    return sorted(rows, key=lambda r: (r[1], r[0]))
 
 
 def vector_candidates(
     company_id, vector, model_name: str, n: int, memoire_ids=None
 ) -> tuple[list[tuple], str]:
     """``[(chunk_id, distance)]`` nearest first, and the plan used."""
+    column, stored = _column_for(vector)
     params = {
         "company": company_id,
         "model": model_name,
         "memoires": list(memoire_ids) if memoire_ids else None,
-        "vector": _vector_literal(pad(vector)),
+        "vector": _vector_literal(stored),
     }
     own = company_chunk_count(company_id, model_name)
     threshold = settings.RAG_EXACT_SEARCH_MAX_CHUNKS
-    if memoire_ids or own <= threshold or vector_index().method is None:
-        return _exact(params, n), "exact"
+    if memoire_ids or own <= threshold or vector_index(column).method is None:
+        return _exact(params, n, column), "exact"
     share = own / max(_table_rows(), own, 1)
-    rows = _indexed(params, n, share)
+    rows = _indexed(params, n, share, column)
     if len(rows) < min(n, own):
-        return _exact(params, n), "exact (fallback)"
+        return _exact(params, n, column), "exact (fallback)"
     return rows, "index"
 
 
-#: Full-text matches ranked per query. Ranking recomputes each match's document, so
-#: a common word in a big company's memoirs would rank tens of thousands of chunks;
-#: the fusion only needs the best few dozen.
-TEXT_MATCHES_RANKED = 500
+@dataclass
+class TextHit:
+    chunk_id: object
+    score: float
+    rank: float
+    coverage: float  # share of the question's weight the chunk's words make
 
 
-def text_candidates(company_id, query: str, n: int, memoire_ids=None) -> list[tuple]:
-    """``[(chunk_id, rank)]`` by French full-text rank."""
-    matches = DocumentChunk.objects.filter(memoire__company_id=company_id)
-    if memoire_ids:
-        matches = matches.filter(memoire_id__in=memoire_ids)
-    matches = matches.alias(document=FrenchDocument("content")).filter(document=FrenchQuery(query))
-    ranked = (
-        DocumentChunk.objects.filter(pk__in=matches.values("pk")[:TEXT_MATCHES_RANKED])
-        .annotate(
-            rank=Func(
-                FrenchDocument("content"),
-                FrenchQuery(query),
-                function="ts_rank_cd",
-                output_field=FloatField(),
-            )
+def text_candidates(company_id, query: str, n: int, memoire_ids=None) -> list[TextHit]:
+    """The company's chunks holding words of the question ``query``, best first."""
+    parsed = fulltext.parse(query)
+    if not parsed:
+        return []
+    weighted = fulltext.weigh(parsed)
+    params = {
+        "company": company_id,
+        "memoires": list(memoire_ids) if memoire_ids else None,
+        "terms": weighted.terms,
+        "weights": weighted.weights,
+        "phrases": weighted.phrases,
+        "phrase_weights": weighted.phrase_weights,
+        "candidates": fulltext.or_query(weighted.candidates),
+        "all": fulltext.or_query(weighted.terms),
+        "n": n,
+    }
+    sql = fulltext.candidates_sql(_scope())
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    total = sum(weighted.weights) or 1.0
+    return [
+        TextHit(chunk_id, float(score), float(rank), float(covered) / total)
+        for chunk_id, score, rank, covered in rows
+    ]
+
+
+def fuse(vector_hits: list[tuple], text_hits: list[TextHit]) -> tuple[dict, dict]:
+    """Weighted RRF scores ``{chunk_id: score}`` and ``{chunk_id: [sources]}``."""
+    scores: dict = {}
+    found: dict = {}
+    for rank, (chunk_id, _distance) in enumerate(vector_hits, start=1):
+        scores[chunk_id] = scores.get(chunk_id, 0.0) + VECTOR_WEIGHT / (RRF_K + rank)
+        found.setdefault(chunk_id, []).append("vector")
+    for rank, hit in enumerate(text_hits, start=1):
+        scores[hit.chunk_id] = scores.get(hit.chunk_id, 0.0) + TEXT_WEIGHT / (RRF_K + rank)
+        found.setdefault(hit.chunk_id, []).append("text")
+    return scores, found
+
+
+_SHINGLE_WORDS = re.compile(r"[^\W_]+")
+
+
+def _shingles(text: str) -> frozenset:
+    words = _SHINGLE_WORDS.findall(text.lower())
+    if len(words) < 3:
+        return frozenset([" ".join(words)])
+    return frozenset(" ".join(words[i : i + 3]) for i in range(len(words) - 2))
+
+
+def collapse_duplicates(passages: list[Passage]) -> list[Passage]:
+    """Passages in order, each near-duplicate folded into the first of its group."""
+    kept: list[tuple[Passage, frozenset]] = []
+    for passage in passages:
+        shingles = _shingles(passage.content)
+        for first, first_shingles in kept:
+            union = len(shingles | first_shingles)
+            if union and len(shingles & first_shingles) / union >= DUPLICATE_JACCARD:
+                first.similar.append(passage)
+                break
+        else:
+            kept.append((passage, shingles))
+    return [passage for passage, _ in kept]
+
+
+def _rows(company_id, chunk_ids: list, vector: list[float], model_name: str) -> dict:
+    """The chunks ``chunk_ids`` of the company with their memoir's name and, for the
+    active model's, their distance to the query."""
+    column, stored = _column_for(vector)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            SELECT c.id, c.memoire_id, m.filename, c.content, c.metadata,
+                   CASE WHEN c.metadata->>'embedding_model' = %(model)s
+                        THEN c.{column} <=> %(vector)s::vector END
+            FROM document_chunks c JOIN memoires m ON m.id = c.memoire_id
+            WHERE m.company_id = %(company)s AND c.id = ANY(%(ids)s::uuid[])
+            """,
+            {
+                "company": company_id,
+                "ids": [str(i) for i in chunk_ids],
+                "model": model_name,
+                "vector": _vector_literal(stored),
+            },
         )
-        .order_by("-rank")
-        .values_list("pk", "rank")[:n]
-    )
-    return list(ranked)
+        return {row[0]: row for row in cursor.fetchall()}
 
 
 def search_passages(
-    company, query: str, *, k: int = 10, memoire_ids=None, backend=None
+    company,
+    query: str,
+    *,
+    k: int = 10,
+    memoire_ids=None,
+    backend=None,
+    mode: str = "hybrid",
+    floor: float | None = None,
 ) -> tuple[list[Passage], dict]:
     """The ``k`` best passages of the company's memoirs for ``query``, and facts
-    about how they were found (plan, candidates)."""
+    about how they were found (plan, candidates, whether anything was relevant).
+
+    ``mode`` is ``hybrid`` (the application's), ``vector`` or ``text`` (what the
+    evaluation compares); ``floor`` overrides the similarity floor (0 disables it).
+    """
     query = (query or "").strip()
     if not query:
         return [], {}
     company_id = company_pk(company)
     backend = backend or get_backend()
+    floor = similarity_floor(backend) if floor is None else floor
     n = max(4 * k, 40)
+    timings = {}
+    started = time.perf_counter()
     vector = backend.embed_query(query)
-    vector_hits, plan = vector_candidates(company_id, vector, backend.model_name, n, memoire_ids)
-    text_hits = text_candidates(company_id, query, n, memoire_ids)
+    timings["embed_ms"] = (time.perf_counter() - started) * 1000
+    vector_hits, plan, text_hits = [], None, []
+    if mode in ("hybrid", "vector"):
+        started = time.perf_counter()
+        vector_hits, plan = vector_candidates(
+            company_id, vector, backend.model_name, n, memoire_ids
+        )
+        timings["vector_ms"] = (time.perf_counter() - started) * 1000
+    if mode in ("hybrid", "text"):
+        started = time.perf_counter()
+        text_hits = text_candidates(company_id, query, n, memoire_ids)
+        timings["text_ms"] = (time.perf_counter() - started) * 1000
+    scores, found = fuse(vector_hits, text_hits)
+    ranked = sorted(scores, key=lambda c: (-scores[c], str(c)))[:n]
+    texts = {hit.chunk_id: hit for hit in text_hits}
+    rows = _rows(company_id, ranked, vector, backend.model_name)
 
-    scores: dict = {}
-    found: dict = {}
-    for source, hits in (("vector", vector_hits), ("text", text_hits)):
-        for rank, (chunk_id, _value) in enumerate(hits, start=1):
-            scores[chunk_id] = scores.get(chunk_id, 0.0) + 1.0 / (RRF_K + rank)
-            found.setdefault(chunk_id, []).append(source)
-    best = sorted(scores, key=scores.get, reverse=True)[:k]
-    distances = dict(vector_hits)
-    ranks = dict(text_hits)
-
-    rows = {
-        c.pk: c
-        for c in DocumentChunk.objects.filter(pk__in=best, memoire__company_id=company_id)
-        .select_related("memoire")
-        .annotate(distance=CosineDistance("embedding", pad(vector)))
-        .only("pk", "content", "metadata", "memoire_id", "memoire__filename")
-    }
-    passages = []
-    for chunk_id in best:
-        chunk = rows.get(chunk_id)
-        if chunk is None:
+    passages, dropped = [], 0
+    for chunk_id in ranked:
+        row = rows.get(chunk_id)
+        if row is None:
             continue
-        meta = chunk.metadata or {}
-        distance = distances.get(chunk_id)
-        if distance is None and meta.get("embedding_model") == backend.model_name:
-            distance = chunk.distance  # found by text only: still show its similarity
+        _id, memoire_id, filename, content, meta, distance = row
+        meta = (json.loads(meta) if isinstance(meta, str) else meta) or {}
+        similarity = None if distance is None else 1 - float(distance)
+        text = texts.get(chunk_id)
+        relevant = (similarity is not None and similarity >= floor) or (
+            text is not None and text.coverage >= TEXT_COVERAGE_FLOOR
+        )
+        if not relevant and mode == "hybrid":
+            dropped += 1
+            continue
         passages.append(
             Passage(
-                chunk_id=chunk.pk,
-                memoire_id=chunk.memoire_id,
-                memoire=chunk.memoire.filename,
-                content=chunk.content,
+                chunk_id=chunk_id,
+                memoire_id=memoire_id,
+                memoire=filename,
+                content=content,
                 page=meta.get("page"),
                 heading=meta.get("heading"),
-                similarity=None if distance is None else 1 - float(distance),
-                text_rank=ranks.get(chunk_id),
+                similarity=similarity,
+                text_rank=None if text is None else text.score,
                 score=scores[chunk_id],
                 found_by=found[chunk_id],
             )
         )
-    return passages, {"plan": plan, "vector": len(vector_hits), "text": len(text_hits)}
+    passages = collapse_duplicates(passages)[:k]
+    facts = {
+        "plan": plan,
+        "vector": len(vector_hits),
+        "text": len(text_hits),
+        "below_floor": dropped,
+        "floor": floor,
+        "nothing_relevant": not passages and bool(vector_hits or text_hits),
+        **{key: round(value, 2) for key, value in timings.items()},
+    }
+    return passages, facts
