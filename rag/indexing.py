@@ -74,11 +74,16 @@ Progress = Callable[..., None]
 def memoir_title(memoire: Memoire, document_title: str | None = None) -> str:
     """The title a memoir's chunks are indexed with: the document's own, else its file
     name made readable ("memoire_college-jean-moulin.pdf" → "memoire college jean
-    moulin")."""
-    if document_title:
-        return document_title[:300]
-    stem = PurePath(memoire.filename or "").stem
-    return re.sub(r"[\s_\-.]+", " ", stem).strip() or memoire.filename
+    moulin"), followed by the memoir's client when the title does not name it (the
+    client is what "what did we do for X?" asks about)."""
+    title = (
+        document_title or re.sub(r"[\s_\-.]+", " ", PurePath(memoire.filename or "").stem).strip()
+    )
+    title = title or memoire.filename
+    client = (memoire.client or "").strip()
+    if client and client.lower() not in title.lower():
+        title = f"{title} — {client}"
+    return title[:300]
 
 
 def vector_fields(backend: EmbeddingBackend, vector) -> dict:

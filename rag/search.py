@@ -53,11 +53,19 @@ __all__ = [
     "vector_candidates",
 ]
 
-#: Weighted reciprocal rank fusion: score = Σ weight / (RRF_K + rank). Chosen on the
-#: labelled set of rag/evaluation (``evaluate_search --sweep``, docs/performance.md).
-RRF_K = 20
-VECTOR_WEIGHT = 1.0
-TEXT_WEIGHT = 0.7
+
+@dataclass(frozen=True)
+class Fusion:
+    """Weighted reciprocal rank fusion: score = Σ weight / (k + rank)."""
+
+    k: int
+    vector_weight: float
+    text_weight: float
+
+
+#: Chosen on the labelled set of rag/evaluation (``evaluate_search --sweep``,
+#: docs/performance.md).
+FUSION = Fusion(k=10, vector_weight=1.0, text_weight=0.7)
 #: A passage found by words only is kept when its words make this share of the
 #: question's weight (rarer words weigh more): "Oppidea" alone is enough, "prix" in a
 #: question about caviar is not.
@@ -275,15 +283,19 @@ def text_candidates(company_id, query: str, n: int, memoire_ids=None) -> list[Te
     ]
 
 
-def fuse(vector_hits: list[tuple], text_hits: list[TextHit]) -> tuple[dict, dict]:
+def fuse(
+    vector_hits: list[tuple], text_hits: list[TextHit], fusion: Fusion = FUSION
+) -> tuple[dict, dict]:
     """Weighted RRF scores ``{chunk_id: score}`` and ``{chunk_id: [sources]}``."""
     scores: dict = {}
     found: dict = {}
     for rank, (chunk_id, _distance) in enumerate(vector_hits, start=1):
-        scores[chunk_id] = scores.get(chunk_id, 0.0) + VECTOR_WEIGHT / (RRF_K + rank)
+        scores[chunk_id] = scores.get(chunk_id, 0.0) + fusion.vector_weight / (fusion.k + rank)
         found.setdefault(chunk_id, []).append("vector")
     for rank, hit in enumerate(text_hits, start=1):
-        scores[hit.chunk_id] = scores.get(hit.chunk_id, 0.0) + TEXT_WEIGHT / (RRF_K + rank)
+        scores[hit.chunk_id] = scores.get(hit.chunk_id, 0.0) + fusion.text_weight / (
+            fusion.k + rank
+        )
         found.setdefault(hit.chunk_id, []).append("text")
     return scores, found
 
@@ -345,6 +357,7 @@ def search_passages(
     backend=None,
     mode: str = "hybrid",
     floor: float | None = None,
+    fusion: Fusion = FUSION,
 ) -> tuple[list[Passage], dict]:
     """The ``k`` best passages of the company's memoirs for ``query``, and facts
     about how they were found (plan, candidates, whether anything was relevant).
@@ -374,7 +387,7 @@ def search_passages(
         started = time.perf_counter()
         text_hits = text_candidates(company_id, query, n, memoire_ids)
         timings["text_ms"] = (time.perf_counter() - started) * 1000
-    scores, found = fuse(vector_hits, text_hits)
+    scores, found = fuse(vector_hits, text_hits, fusion)
     ranked = sorted(scores, key=lambda c: (-scores[c], str(c)))[:n]
     texts = {hit.chunk_id: hit for hit in text_hits}
     rows = _rows(company_id, ranked, vector, backend.model_name)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterable
 
 from django.core.files.storage import default_storage
@@ -53,7 +54,6 @@ def delete_memoires(
 
 def _remove_files(paths: list[str]) -> None:
     for path in paths:
-        try:
+        # Already gone, or the storage refuses: the rows are deleted all the same.
+        with contextlib.suppress(OSError):
             default_storage.delete(path)
-        except OSError:  # already gone, or the storage refuses: the rows are deleted
-            pass
