@@ -58,7 +58,9 @@ def measure_uploads(repeat: int, log, *, size_bytes: int = 420_000) -> dict:
         url = reverse("admin:rag_memoire_add")
         created = []
         for run in range(repeat + 1):
-            upload = SimpleUploadedFile(f"memoire-{run}.txt", data, "text/plain")
+            # Each copy differs: a file identical to an existing memoir is refused.
+            copy = data + f"\n\nExemplaire {run}.\n".encode()
+            upload = SimpleUploadedFile(f"memoire-{run}.txt", copy, "text/plain")
             started = time.perf_counter()
             response = client.post(url, {"document": upload, "metadata": "{}"})
             elapsed = time.perf_counter() - started
