@@ -287,7 +287,7 @@ PHRASE_BONUS = 1.0
 #: that holds "chantier" would read most of a big company's chunks.
 CANDIDATE_MAX_FREQUENCY = 0.2
 #: Candidates ranked at most: the fusion needs the best few dozen.
-MAX_CANDIDATES = 1000
+MAX_CANDIDATES = 300
 
 
 @dataclass
@@ -404,33 +404,67 @@ def or_query(terms: list[str], weights: str = "") -> str:
     return " | ".join(f"{t}{suffix}" for t in terms)
 
 
+#: The question's terms and phrases, as tsqueries (common table expressions).
+_TERMS = """
+    terms AS MATERIALIZED (
+        SELECT enpyco_chunk_query(t.term, t.term) AS q_any,
+               enpyco_chunk_query('', t.term || ':CD') AS q_exact,
+               enpyco_chunk_query(t.term || ':A', t.term || ':C') AS q_head,
+               t.weight
+        FROM unnest(%(terms)s::text[], %(weights)s::float8[]) AS t(term, weight)
+    ), phrases AS MATERIALIZED (
+        SELECT phraseto_tsquery('enpyco_words', enpyco_unaccent(p.phrase)) AS q, p.weight
+        FROM unnest(%(phrases)s::text[], %(phrase_weights)s::float8[]) AS p(phrase, weight)
+    )
+"""
+#: Ranks the rows of ``matches`` (id, d: their document).
+_RANKED = f"""
+    SELECT m.id,
+           (SELECT coalesce(sum(t.weight * ((m.d @@ t.q_any)::int
+                                            + {EXACT_BONUS} * (m.d @@ t.q_exact)::int
+                                            + {HEADING_BONUS} * (m.d @@ t.q_head)::int)), 0)
+            FROM terms t)
+         + (SELECT coalesce(sum({PHRASE_BONUS} * p.weight * (m.d @@ p.q)::int), 0)
+            FROM phrases p) AS score,
+           ts_rank_cd(m.d, enpyco_chunk_query(%(all)s, %(all)s)) AS rank,
+           (SELECT sum(t.weight * (m.d @@ t.q_any)::int) FROM terms t) AS covered
+    FROM matches m
+    ORDER BY score DESC, rank DESC, m.id
+    LIMIT %(n)s
+"""
+_MATCHES = "@@ enpyco_chunk_query(%(candidates)s, %(candidates)s)"
+
+
 def candidates_sql(scope: str) -> str:
     """The ranking SQL: ``scope`` is the FROM/WHERE of the company's chunks (alias c)."""
     return f"""
-        WITH terms AS MATERIALIZED (
-            SELECT enpyco_chunk_query(t.term, t.term) AS q_any,
-                   enpyco_chunk_query('', t.term || ':CD') AS q_exact,
-                   enpyco_chunk_query(t.term || ':A', t.term || ':C') AS q_head,
-                   t.weight
-            FROM unnest(%(terms)s::text[], %(weights)s::float8[]) AS t(term, weight)
-        ), phrases AS MATERIALIZED (
-            SELECT phraseto_tsquery('enpyco_words', enpyco_unaccent(p.phrase)) AS q, p.weight
-            FROM unnest(%(phrases)s::text[], %(phrase_weights)s::float8[]) AS p(phrase, weight)
-        ), matches AS MATERIALIZED (
-            SELECT c.id, c.search_document AS d {scope}
-              AND c.search_document @@ enpyco_chunk_query(%(candidates)s, %(candidates)s)
+        WITH {_TERMS}, matches AS MATERIALIZED (
+            SELECT c.id, c.search_document AS d {scope} AND c.search_document {_MATCHES}
             LIMIT {MAX_CANDIDATES}
         )
-        SELECT m.id,
-               (SELECT coalesce(sum(t.weight * ((m.d @@ t.q_any)::int
-                                                + {EXACT_BONUS} * (m.d @@ t.q_exact)::int
-                                                + {HEADING_BONUS} * (m.d @@ t.q_head)::int)), 0)
-                FROM terms t)
-             + (SELECT coalesce(sum({PHRASE_BONUS} * p.weight * (m.d @@ p.q)::int), 0)
-                FROM phrases p) AS score,
-               ts_rank_cd(m.d, enpyco_chunk_query(%(all)s, %(all)s)) AS rank,
-               (SELECT sum(t.weight * (m.d @@ t.q_any)::int) FROM terms t) AS covered
-        FROM matches m
-        ORDER BY score DESC, rank DESC, m.id
-        LIMIT %(n)s
+        {_RANKED}
+    """
+
+
+def exact_and_text_sql(scope: str, column: str, n: int) -> str:
+    """One pass over the company's chunks (``scope``, alias c) for both rankings: the
+    ``n`` nearest by ``column`` among the active model's (rows ``'v', id, distance``)
+    and the best by words (rows ``'t', id, score, rank, covered``). A company small
+    enough for exact vector search has its chunks read once, not twice."""
+    return f"""
+        WITH {_TERMS}, scoped AS MATERIALIZED (
+            SELECT c.id, c.{column} AS e, c.search_document AS d,
+                   c.{column} IS NOT NULL
+                   AND c.metadata->>'embedding_model' = %(model)s AS comparable
+            {scope}
+        ), nearest AS (
+            SELECT id, e <=> %(vector)s::vector AS distance FROM scoped
+            WHERE comparable ORDER BY distance, id LIMIT {int(n)}
+        ), matches AS MATERIALIZED (
+            SELECT id, d FROM scoped WHERE %(has_terms)s AND d {_MATCHES}
+            LIMIT {MAX_CANDIDATES}
+        ), ranked AS ({_RANKED})
+        SELECT 'v', id, distance, NULL::float8, NULL::float8, NULL::float8 FROM nearest
+        UNION ALL
+        SELECT 't', id, NULL, score, rank, covered FROM ranked
     """

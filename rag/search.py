@@ -225,21 +225,35 @@ def _indexed(params: dict, n: int, share: float, column: str) -> list[tuple]:
     return sorted(rows, key=lambda r: (r[1], r[0]))
 
 
-def vector_candidates(
-    company_id, vector, model_name: str, n: int, memoire_ids=None
-) -> tuple[list[tuple], str]:
-    """``[(chunk_id, distance)]`` nearest first, and the plan used."""
+def _exact_plan(company_id, column: str, model_name: str, memoire_ids) -> bool:
+    """Whether the company's chunks are searched exactly (small company, chosen
+    memoirs, or no index) rather than through the vector index."""
+    own = company_chunk_count(company_id, model_name)
+    return bool(
+        memoire_ids
+        or own <= settings.RAG_EXACT_SEARCH_MAX_CHUNKS
+        or vector_index(column).method is None
+    )
+
+
+def _vector_params(company_id, vector, model_name: str, memoire_ids) -> tuple[str, dict]:
     column, stored = _column_for(vector)
-    params = {
+    return column, {
         "company": company_id,
         "model": model_name,
         "memoires": list(memoire_ids) if memoire_ids else None,
         "vector": _vector_literal(stored),
     }
-    own = company_chunk_count(company_id, model_name)
-    threshold = settings.RAG_EXACT_SEARCH_MAX_CHUNKS
-    if memoire_ids or own <= threshold or vector_index(column).method is None:
+
+
+def vector_candidates(
+    company_id, vector, model_name: str, n: int, memoire_ids=None
+) -> tuple[list[tuple], str]:
+    """``[(chunk_id, distance)]`` nearest first, and the plan used."""
+    column, params = _vector_params(company_id, vector, model_name, memoire_ids)
+    if _exact_plan(company_id, column, model_name, memoire_ids):
         return _exact(params, n, column), "exact"
+    own = company_chunk_count(company_id, model_name)
     share = own / max(_table_rows(), own, 1)
     rows = _indexed(params, n, share, column)
     if len(rows) < min(n, own):
@@ -255,15 +269,11 @@ class TextHit:
     coverage: float  # share of the question's weight the chunk's words make
 
 
-def text_candidates(company_id, query: str, n: int, memoire_ids=None) -> list[TextHit]:
-    """The company's chunks holding words of the question ``query``, best first."""
-    parsed = fulltext.parse(query)
-    if not parsed:
-        return []
-    weighted = fulltext.weigh(parsed)
-    params = {
-        "company": company_id,
-        "memoires": list(memoire_ids) if memoire_ids else None,
+def _text_params(query: str, n: int) -> tuple[dict, float]:
+    """The full-text parameters of ``query``, and the total weight of its terms."""
+    weighted = fulltext.weigh(fulltext.parse(query))
+    return {
+        "has_terms": bool(weighted.terms),
         "terms": weighted.terms,
         "weights": weighted.weights,
         "phrases": weighted.phrases,
@@ -271,16 +281,40 @@ def text_candidates(company_id, query: str, n: int, memoire_ids=None) -> list[Te
         "candidates": fulltext.or_query(weighted.candidates),
         "all": fulltext.or_query(weighted.terms),
         "n": n,
-    }
-    sql = fulltext.candidates_sql(_scope())
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        rows = cursor.fetchall()
-    total = sum(weighted.weights) or 1.0
+    }, sum(weighted.weights) or 1.0
+
+
+def _text_hits(rows, total: float) -> list[TextHit]:
     return [
-        TextHit(chunk_id, float(score), float(rank), float(covered) / total)
+        TextHit(chunk_id, float(score), float(rank), float(covered or 0) / total)
         for chunk_id, score, rank, covered in rows
     ]
+
+
+def text_candidates(company_id, query: str, n: int, memoire_ids=None) -> list[TextHit]:
+    """The company's chunks holding words of the question ``query``, best first."""
+    params, total = _text_params(query, n)
+    if not params["has_terms"]:
+        return []
+    params |= {"company": company_id, "memoires": list(memoire_ids) if memoire_ids else None}
+    with connection.cursor() as cursor:
+        cursor.execute(fulltext.candidates_sql(_scope()), params)
+        return _text_hits(cursor.fetchall(), total)
+
+
+def exact_and_text_candidates(
+    company_id, vector, model_name: str, query: str, n: int, memoire_ids=None
+) -> tuple[list[tuple], list[TextHit]]:
+    """Both rankings of a company searched exactly, in one pass over its chunks."""
+    column, params = _vector_params(company_id, vector, model_name, memoire_ids)
+    text_params, total = _text_params(query, n)
+    with connection.cursor() as cursor:
+        cursor.execute(fulltext.exact_and_text_sql(_scope(), column, n), params | text_params)
+        rows = cursor.fetchall()
+    nearest = sorted(((r[1], r[2]) for r in rows if r[0] == "v"), key=lambda r: (r[1], r[0]))
+    ranked = [(r[1], r[3], r[4], r[5]) for r in rows if r[0] == "t"]
+    ranked.sort(key=lambda r: (-r[1], -r[2], str(r[0])))
+    return nearest, _text_hits(ranked, total)
 
 
 def fuse(
@@ -377,16 +411,25 @@ def search_passages(
     vector = backend.embed_query(query)
     timings["embed_ms"] = (time.perf_counter() - started) * 1000
     vector_hits, plan, text_hits = [], None, []
-    if mode in ("hybrid", "vector"):
+    column = vector_column(len(vector))
+    if mode == "hybrid" and _exact_plan(company_id, column, backend.model_name, memoire_ids):
         started = time.perf_counter()
-        vector_hits, plan = vector_candidates(
-            company_id, vector, backend.model_name, n, memoire_ids
+        vector_hits, text_hits = exact_and_text_candidates(
+            company_id, vector, backend.model_name, query, n, memoire_ids
         )
-        timings["vector_ms"] = (time.perf_counter() - started) * 1000
-    if mode in ("hybrid", "text"):
-        started = time.perf_counter()
-        text_hits = text_candidates(company_id, query, n, memoire_ids)
-        timings["text_ms"] = (time.perf_counter() - started) * 1000
+        plan = "exact"
+        timings["candidates_ms"] = (time.perf_counter() - started) * 1000
+    else:
+        if mode in ("hybrid", "vector"):
+            started = time.perf_counter()
+            vector_hits, plan = vector_candidates(
+                company_id, vector, backend.model_name, n, memoire_ids
+            )
+            timings["vector_ms"] = (time.perf_counter() - started) * 1000
+        if mode in ("hybrid", "text"):
+            started = time.perf_counter()
+            text_hits = text_candidates(company_id, query, n, memoire_ids)
+            timings["text_ms"] = (time.perf_counter() - started) * 1000
     scores, found = fuse(vector_hits, text_hits, fusion)
     ranked = sorted(scores, key=lambda c: (-scores[c], str(c)))[:n]
     texts = {hit.chunk_id: hit for hit in text_hits}
