@@ -55,7 +55,8 @@ def measure_layout(rows: int, repeat: int, log) -> dict:
             built = time.perf_counter() - started
             cursor.execute(f"ANALYZE {table}")
             cursor.execute(
-                f"SELECT pg_relation_size('layout_{width}_hnsw'), pg_total_relation_size('{table}')"
+                f"SELECT pg_relation_size('benchmark.layout_{width}_hnsw'), "
+                f"pg_total_relation_size('{table}')"
             )
             index_bytes, table_bytes = cursor.fetchone()
             rng = np.random.default_rng(7)

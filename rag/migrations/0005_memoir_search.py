@@ -134,12 +134,17 @@ class Migration(migrations.Migration):
                 blank=True, dimensions=384, null=True, verbose_name="embedding (384 dimensions)"
             ),
         ),
-        # pgvector stores vectors out of line (EXTERNAL) once a row passes 2 kB, which a
-        # chunk with its text and document does: every distance then costs a TOAST
-        # lookup. MAIN keeps the 1.5 kB vector in the row (the text and document move
-        # out first): exact search of 5,000 chunks 19 -> 15 ms (docs/performance.md).
+        # A chunk row (text, stored document, 1.5 kB vector) passes 2 kB, past which
+        # PostgreSQL moves its biggest values to TOAST: every distance and every "@@" of
+        # the ranking then fetched them again (exact search of a 5,000-chunk company
+        # 19 ms, ranking 60 buffer reads per candidate). A company's rows are spread over
+        # the table, so reading one costs a page whatever its width: rows stay whole up
+        # to a page (toast_tuple_target), and the vector stays in the row beyond
+        # (STORAGE MAIN). Both apply to rows written from now on.
         migrations.RunSQL(
+            "ALTER TABLE document_chunks SET (toast_tuple_target = 8160);"
             "ALTER TABLE document_chunks ALTER COLUMN embedding_384 SET STORAGE MAIN;",
+            "ALTER TABLE document_chunks RESET (toast_tuple_target);"
             "ALTER TABLE document_chunks ALTER COLUMN embedding_384 SET STORAGE EXTERNAL;",
         ),
         migrations.SeparateDatabaseAndState(
