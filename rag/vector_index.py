@@ -23,7 +23,7 @@ import time
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import connection, connections, transaction
 
 from config import cache_keys
 
@@ -124,6 +124,12 @@ class RebuildBusy(Exception):
     """Another process is rebuilding a vector index."""
 
 
+def _ddl_alias() -> str:
+    """The connection that may create indexes: the tables' owner where the project
+    configures one apart from the application's role (``DATABASES["owner"]``)."""
+    return "owner" if "owner" in settings.DATABASES else "default"
+
+
 def rebuild(column: str, using: str | None = None, *, maintenance_work_mem=None) -> Rebuilt:
     """Build the index of ``column`` (``using``: a USING clause; default: the suited one)
     concurrently under a temporary name, then swap it in under its own name.
@@ -131,10 +137,12 @@ def rebuild(column: str, using: str | None = None, *, maintenance_work_mem=None)
     Runs outside any transaction (CREATE INDEX CONCURRENTLY); raises RebuildBusy when
     another rebuild holds the lock.
     """
-    if connection.in_atomic_block:
+    alias = _ddl_alias()
+    ddl = connections[alias]
+    if ddl.in_atomic_block:
         raise RuntimeError("A vector index is rebuilt outside a transaction.")
     name = INDEXES[column]
-    with connection.cursor() as cursor:
+    with ddl.cursor() as cursor:
         cursor.execute("SELECT pg_try_advisory_lock(%s)", [REBUILD_LOCK])
         if not cursor.fetchone()[0]:
             raise RebuildBusy(name)
@@ -142,7 +150,7 @@ def rebuild(column: str, using: str | None = None, *, maintenance_work_mem=None)
             cursor.execute(f"SELECT count({column}) FROM document_chunks")
             rows = cursor.fetchone()[0]
             if using is None:
-                using = suited_using(column, rows, pgvector_version())
+                using = suited_using(column, rows, pgvector_version(ddl))
                 if using is None:
                     return Rebuilt(name, "", rows, 0.0)
             started = time.perf_counter()
@@ -153,7 +161,7 @@ def rebuild(column: str, using: str | None = None, *, maintenance_work_mem=None)
             cursor.execute(f"DROP INDEX CONCURRENTLY IF EXISTS {name}_new")
             cursor.execute(f"CREATE INDEX CONCURRENTLY {name}_new ON document_chunks USING {using}")
             built = time.perf_counter() - started
-            with transaction.atomic():
+            with transaction.atomic(using=alias):
                 cursor.execute(f"DROP INDEX IF EXISTS {name}")
                 cursor.execute(f"ALTER INDEX {name}_new RENAME TO {name}")
             cursor.execute("ANALYZE document_chunks")
