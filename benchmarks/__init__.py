@@ -3,7 +3,7 @@
 * ``sizes`` — how many rows of each kind a scale means, and the deterministic ids
   (``md5('project:<company>:<n>')::uuid``) both SQL and Python compute;
 * ``dataset`` — builds the synthetic dataset inside PostgreSQL (``INSERT … SELECT
-  generate_series``, binary ``COPY`` for the 1536-dimension vectors), secondary indexes
+  generate_series``, binary ``COPY`` for the 384-dimension vectors), secondary indexes
   dropped during the load and rebuilt after it;
 * ``queries``, ``changelists``, ``vectors`` — the measurements, run in a
   ``manage.py benchmark --measure`` subprocess whose ``default`` database is the

@@ -88,7 +88,7 @@ def render(results: dict) -> str:
             f"Dataset (scale {sizes['scale']:g}): {sizes['companies']:,} companies, "
             f"{sizes['projects']:,} projects, {sizes['blocks']:,} content blocks, "
             f"{sizes['audit']:,} audit rows; one company with {sizes['big_rows']:,} projects, "
-            f"content blocks and audit rows; {sizes['chunks']:,} chunks of 1536 dimensions "
+            f"content blocks and audit rows; {sizes['chunks']:,} chunks of 384 dimensions "
             f"in 10 companies; {sizes['legacy_projects']:,} legacy projects for part 4. "
             f"Timings are over {results['repeat']} runs after a warm-up run "
             "(part 1 runs each query more, as it says).",
@@ -251,8 +251,13 @@ def render(results: dict) -> str:
                     f"{u['chunks']} chunks in {u['indexing_s']:.1f} s "
                     f"({u['chunks_per_s']:.1f} chunks/s)",
                     "—",
-                    "succeeds",
-                    _verdict(u["status"] == "succeeded") + (f" {u['error']}" if u["error"] else ""),
+                    "succeeds, ≤ 90 s per 500 chunks"
+                    + (f" ({u['indexing_target_s']:.0f} s)" if "indexing_target_s" in u else ""),
+                    _verdict(
+                        u["status"] == "succeeded"
+                        and u["indexing_s"] <= u.get("indexing_target_s", float("inf"))
+                    )
+                    + (f" {u['error']}" if u["error"] else ""),
                 ],
             ],
         )
@@ -272,7 +277,8 @@ def render(results: dict) -> str:
                 else " (RAG_EXACT_SEARCH_MAX_CHUNKS)"
             )
             + ". Each query is a chunk of the company moved by noise; recall@10 against "
-            "the exact top 10.",
+            "the exact top 10. End to end, the question is embedded by "
+            f"{v.get('embedding_model', '—')} (its time counted).",
             "",
         ]
         rows = [
@@ -316,6 +322,39 @@ def render(results: dict) -> str:
                 + ".",
                 "",
             ]
+        out.append("")
+
+    if "layout" in results:
+        rows = results["layout"]["rows"]
+        out += [
+            "## 3b. 384-dimension vectors: zero-padded in vector(1536) or a column of their own",
+            "",
+            f"The same {rows[0]['rows']:,} clustered vectors stored both ways, each with the "
+            "migrations' HNSW index (m 16, ef_construction 64); a query through the index "
+            "(40 results, ef_search 100) and an exact search of one company's 10 %.",
+            "",
+        ]
+        out += _table(
+            [
+                "layout",
+                "HNSW build s",
+                "index MB",
+                "table MB",
+                "HNSW query median ms",
+                "exact (10 %) median ms",
+            ],
+            [
+                [
+                    r["layout"],
+                    f"{r['build_s']:.1f}",
+                    f"{r['index_mb']:.0f}",
+                    f"{r['table_mb']:.0f}",
+                    _ms(r["hnsw"]["median_ms"]),
+                    _ms(r["exact"]["median_ms"]),
+                ]
+                for r in rows
+            ],
+        )
         out.append("")
 
     if "migration" in results:
@@ -381,9 +420,10 @@ def missed_targets(results: dict) -> list[str]:
             )
     for r in (results.get("vector") or {}).get("rows", []):
         if r["ok"] is False:
+            recall = "—" if r["recall_mean"] is None else f"{r['recall_mean']:.3f}"
             missed.append(
                 f"3. {r['call']} — {r['company']}: {_ms(r['median_ms'])} ms, recall@10 "
-                f"{r['recall_mean']:.3f}, fewest results {r['min_results']} ({r['target']})"
+                f"{recall}, fewest results {r['min_results']} ({r['target']})"
             )
     r = results.get("migration")
     if r and not r["ok"]:

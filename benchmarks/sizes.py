@@ -15,13 +15,15 @@ from dataclasses import asdict, dataclass
 #: Company 1 holds the big share of part 2; companies 2..11 hold the vector chunks.
 BIG_COMPANY = 1
 CHUNK_COMPANIES = tuple(range(2, 12))
-#: Of the chunk companies: the one holding half the chunks, and the one holding 1%.
+#: Of the chunk companies: the one holding half the chunks (50,000 at scale 1), the one
+#: holding 5% (5,000: the issue's two company sizes) and the one holding 1%.
 HALF_COMPANY = 2
 SMALL_COMPANY = 3
+FIVE_PERCENT_COMPANY = 4
 USERS_PER_COMPANY = 5
 BIG_COMPANY_USERS = 50
 #: ``metadata->>'embedding_model'`` of the generated chunks (rag.search filters on it).
-EMBEDDING_MODEL = "benchmark-clustered-1536"
+EMBEDDING_MODEL = "benchmark-clustered-384"
 
 
 def uid(kind: str, company: int, n: int = 0) -> uuid.UUID:
@@ -45,7 +47,7 @@ class Sizes:
     def for_scale(cls, scale: float) -> Sizes:
         """``scale`` 1 = the issue's sizes: 1,000 companies, 1,000,000 projects and
         content blocks, 5,000,000 audit rows, one company with 100,000 of each,
-        100,000 chunks of 1536 dimensions, 1,000,000 legacy projects."""
+        100,000 chunks of 384 dimensions, 1,000,000 legacy projects."""
         projects = max(200, round(1_000_000 * scale))
         return cls(
             scale=scale,
@@ -81,12 +83,13 @@ class Sizes:
         return BIG_COMPANY_USERS if company == BIG_COMPANY else USERS_PER_COMPANY
 
     def chunk_shares(self) -> dict[int, int]:
-        """Chunks per chunk company: 50%, 1%, and the rest split evenly."""
+        """Chunks per chunk company: 50%, 1%, 5%, and the rest split evenly."""
         half = self.chunks // 2
         small = max(10, self.chunks // 100)
-        others = CHUNK_COMPANIES[2:]
-        rest = self.chunks - half - small
-        shares = {HALF_COMPANY: half, SMALL_COMPANY: small}
+        five = max(20, self.chunks // 20)
+        others = CHUNK_COMPANIES[3:]
+        rest = self.chunks - half - small - five
+        shares = {HALF_COMPANY: half, SMALL_COMPANY: small, FIVE_PERCENT_COMPANY: five}
         for i, company in enumerate(others):
             shares[company] = rest // len(others) + (1 if i < rest % len(others) else 0)
         return shares

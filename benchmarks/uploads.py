@@ -15,6 +15,9 @@ from benchmarks.sizes import BIG_COMPANY, uid
 from benchmarks.stats import summary
 
 UPLOAD_TARGET_MS = 1000.0
+#: Issue 12: a 100-page memoir (≈ 500 chunks of 1,000 characters) indexed by one worker
+#: in 90 s on two cores.
+INDEXING_TARGET_S_PER_500_CHUNKS = 90.0
 
 _PARAGRAPH = (
     "Le chantier est organisé en trois phases : installation, gros œuvre puis second "
@@ -58,7 +61,9 @@ def measure_uploads(repeat: int, log, *, size_bytes: int = 420_000) -> dict:
         url = reverse("admin:rag_memoire_add")
         created = []
         for run in range(repeat + 1):
-            upload = SimpleUploadedFile(f"memoire-{run}.txt", data, "text/plain")
+            # Each copy differs: a file identical to an existing memoir is refused.
+            copy = data + f"\n\nExemplaire {run}.\n".encode()
+            upload = SimpleUploadedFile(f"memoire-{run}.txt", copy, "text/plain")
             started = time.perf_counter()
             response = client.post(url, {"document": upload, "metadata": "{}"})
             elapsed = time.perf_counter() - started
@@ -88,6 +93,7 @@ def measure_uploads(repeat: int, log, *, size_bytes: int = 420_000) -> dict:
         "indexing_s": indexing,
         "chunks": chunks,
         "chunks_per_s": chunks / indexing if indexing else 0.0,
+        "indexing_target_s": INDEXING_TARGET_S_PER_500_CHUNKS * chunks / 500,
         "model": job.result.get("model"),
         "status": job.status,
         "error": job.error,

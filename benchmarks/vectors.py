@@ -10,11 +10,15 @@ passage), so no embedding model runs. For each query:
   results;
 * the exact answer, from the same function with ``RAG_EXACT_SEARCH_MAX_CHUNKS`` raised
   above the company's size (also timed: the cost of exact search for that company);
-* ``search_passages`` end to end (vector + French full text, fused), with a backend
-  that returns the query vector instead of embedding the text.
+* ``search_passages`` end to end (vector + full text for a French question, fused,
+  duplicates collapsed): the question is embedded by the configured backend — its time
+  is counted, as a user waits for it — but the search uses the vector near the data,
+  the generated vectors having no text of their own.
 
-Below scale 1 the exact-search threshold is scaled like the chunks, so the big
-company still takes the index plan it takes at full scale.
+The companies hold 50 % (50,000 chunks at scale 1), 5 % (5,000) and 1 % of the chunks;
+the database is as migrated and filled, its vector index the migration's (HNSW),
+without ``tune_vector_index``. Below scale 1 the exact-search threshold is scaled like
+the chunks, so the big company still takes the index plan it takes at full scale.
 """
 
 from __future__ import annotations
@@ -25,12 +29,22 @@ import re
 import time
 
 from benchmarks.dataset import DIMENSIONS
-from benchmarks.sizes import EMBEDDING_MODEL, HALF_COMPANY, SMALL_COMPANY, Sizes, uid
+from benchmarks.sizes import (
+    EMBEDDING_MODEL,
+    FIVE_PERCENT_COMPANY,
+    HALF_COMPANY,
+    SMALL_COMPANY,
+    Sizes,
+    uid,
+)
 from benchmarks.stats import summary
-from rag.embeddings.base import EmbeddingBackend
+from rag.embeddings.base import EmbeddingBackend, EmbeddingError
 
 TARGET_MS = 10.0
 TARGET_RECALL = 0.98
+#: Issue 12: a search end to end, query embedding included, for companies of 5,000 and
+#: 50,000 chunks.
+TARGET_HYBRID_MS = 30.0
 K = 10
 
 #: Untimed queries (other than the timed ones) run first for each company. A server in
@@ -42,16 +56,32 @@ WARMUP_QUERIES = 50
 
 
 class QueryVectorBackend(EmbeddingBackend):
-    """Answers ``embed_query`` with the vector set beforehand (no model)."""
+    """Embeds the question with ``embedder`` (the configured model: its time is the
+    user's), then answers with the vector set beforehand, near the data."""
 
     model_name = EMBEDDING_MODEL
     dimensions = DIMENSIONS
+    similarity_floor = 0.0  # the generated vectors' similarities mean nothing
 
-    def __init__(self):
+    def __init__(self, embedder: EmbeddingBackend | None = None):
         self.vector: list[float] = []
+        self.embedder = embedder
 
     def embed_query(self, text: str) -> list[float]:
+        if self.embedder is not None:
+            self.embedder.embed_query(text)
         return self.vector
+
+
+def _embedder() -> tuple[EmbeddingBackend | None, str]:
+    from rag.embeddings import get_backend
+
+    try:
+        backend = get_backend()
+        backend.embed_query("Comment gère-t-on les déchets amiantés ?")  # loaded, warm
+        return backend, backend.model_name
+    except EmbeddingError as exc:
+        return None, f"none ({exc})"
 
 
 def query_vectors(company_id, count: int, seed: int = 7) -> list[tuple[list[float], str]]:
@@ -61,7 +91,7 @@ def query_vectors(company_id, count: int, seed: int = 7) -> list[tuple[list[floa
     with connection.cursor() as cursor:
         cursor.execute(
             """
-            SELECT c.embedding::text, c.content FROM document_chunks c
+            SELECT c.embedding_384::text, c.content FROM document_chunks c
             JOIN memoires m ON m.id = c.memoire_id
             WHERE m.company_id = %s ORDER BY md5(c.id::text) LIMIT %s
             """,
@@ -75,7 +105,8 @@ def query_vectors(company_id, count: int, seed: int = 7) -> list[tuple[list[floa
         vector = [float(x) + rng.gauss(0, sigma) for x in text_vector.strip("[]").split(",")]
         norm = math.sqrt(sum(x * x for x in vector))
         words = re.findall(r"[^\W\d_]{4,}", content)[:2]
-        queries.append(([x / norm for x in vector], " ".join(words)))
+        question = f"Comment gérez-vous {' et '.join(words)} sur vos chantiers ?"
+        queries.append(([x / norm for x in vector], question))
     return queries
 
 
@@ -89,12 +120,13 @@ def measure_vectors(sizes: Sizes, repeat: int, log) -> dict:
     threshold = configured if sizes.chunks >= 100_000 else round(configured * sizes.chunks / 1e5)
     shares = sizes.chunk_shares()
     rows = []
+    embedder, embedding_model = _embedder()
     with override_settings(RAG_EXACT_SEARCH_MAX_CHUNKS=threshold):
-        index = search.vector_index()
-        for company in (SMALL_COMPANY, HALF_COMPANY):
+        index = search.vector_index("embedding_384")
+        for company in (SMALL_COMPANY, FIVE_PERCENT_COMPANY, HALF_COMPANY):
             company_id = uid("company", company)
             queries = query_vectors(company_id, max(repeat, 10))
-            backend = QueryVectorBackend()
+            backend = QueryVectorBackend(embedder)
             n = max(4 * K, 40)  # what search_passages asks for
             warmup_times = []
             for vector, _text in query_vectors(company_id, WARMUP_QUERIES, seed=11):
@@ -124,7 +156,7 @@ def measure_vectors(sizes: Sizes, repeat: int, log) -> dict:
                 passages_counts.append(len(passages))
             held = shares[company]
             label = f"{held / sizes.chunks:.0%} of the chunks ({held:,})"
-            enough = min(results) >= min(K, held) and min(passages_counts) >= min(K, held)
+            enough = min(results) >= min(K, held)
             app = summary(app_times)
             recall = sum(recalls) / len(recalls)
             ok = app["median_ms"] < TARGET_MS and recall >= TARGET_RECALL and enough
@@ -156,17 +188,19 @@ def measure_vectors(sizes: Sizes, repeat: int, log) -> dict:
                     "target": "reference",
                 }
             )
+            hybrid = summary(hybrid_times)
+            measured = company != SMALL_COMPANY and embedder is not None
             rows.append(
                 {
                     "company": label,
-                    "call": "search_passages (hybrid, end to end)",
+                    "call": "search_passages (hybrid, end to end, question embedded)",
                     "plan": "vector + full text, RRF",
-                    **summary(hybrid_times),
+                    **hybrid,
                     "recall_mean": None,
                     "recall_min": None,
                     "min_results": min(passages_counts),
-                    "ok": None,
-                    "target": "information",
+                    "ok": (hybrid["median_ms"] <= TARGET_HYBRID_MS) if measured else None,
+                    "target": f"p50 ≤ {TARGET_HYBRID_MS:g} ms" if measured else "information",
                 }
             )
             log(
@@ -175,6 +209,7 @@ def measure_vectors(sizes: Sizes, repeat: int, log) -> dict:
             )
     return {
         "rows": rows,
+        "embedding_model": embedding_model,
         "index": index.method,
         "threshold": threshold,
         "configured_threshold": configured,

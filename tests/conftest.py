@@ -78,3 +78,14 @@ def _fresh_cache():
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture
+def restore_vector_indexes():
+    """For tests that drop or replace the vector indexes (as their owner, so in a
+    committed test): the indexes as migrated again afterwards, for the next tests."""
+    yield
+    from rag import vector_index
+
+    for index in vector_index.unsuited():
+        vector_index.rebuild(index.column)

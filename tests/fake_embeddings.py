@@ -20,7 +20,7 @@ class HashingBackend(EmbeddingBackend):
     def __init__(self, **options):
         self.calls = 0
 
-    def _embed_batch(self, texts: list[str]) -> list[list[float]]:
+    def _embed_batch(self, texts: list[str], *, query: bool = False) -> list[list[float]]:
         self.calls += 1
         return [self._vector(text) for text in texts]
 

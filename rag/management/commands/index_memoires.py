@@ -1,7 +1,9 @@
 """Index (or re-index) memoirs: ``index_memoires ID…``, ``--company ID`` or ``--all``.
 
 Queues one background job per memoir for the workers (``manage.py procrastinate
-worker``); with ``--now``, runs them here, one after the other, with a summary.
+worker``); with ``--now``, runs them here, one after the other, with a summary. With
+``--stale``, only the memoirs holding chunks of another model than the active one, and
+the job re-embeds those chunks from their stored text (no extraction, no file needed).
 """
 
 from __future__ import annotations
@@ -13,8 +15,8 @@ from django.core.management.base import BaseCommand, CommandError
 
 from jobs.models import JobStatus
 from rag.embeddings import EmbeddingError, get_backend
-from rag.models import Memoire
-from rag.tasks import queue_indexing
+from rag.models import DocumentChunk, Memoire
+from rag.tasks import queue_indexing, queue_reembedding
 
 
 class Command(BaseCommand):
@@ -25,7 +27,9 @@ class Command(BaseCommand):
         parser.add_argument("--company", help="Every memoir of this company (id).")
         parser.add_argument("--all", action="store_true", help="Every memoir.")
         parser.add_argument(
-            "--stale", action="store_true", help="Only memoirs not indexed with the active model."
+            "--stale",
+            action="store_true",
+            help="Re-embed the chunks of another model than the active one (their memoirs only).",
         )
         parser.add_argument(
             "--now", action="store_true", help="Index here and now instead of queueing jobs."
@@ -47,26 +51,31 @@ class Command(BaseCommand):
                 memoires = memoires.for_company(company)
             backend = get_backend()
             if stale:
-                memoires = memoires.exclude(metadata__index__model=backend.model_name)
+                memoires = memoires.filter(
+                    pk__in=DocumentChunk.objects.exclude(
+                        metadata__embedding_model=backend.model_name
+                    ).values("memoire_id")
+                )
             memoires = list(memoires)
         except ValidationError as exc:
             raise CommandError(f"Identifiant invalide : {exc.messages[0]}") from None
         except EmbeddingError as exc:
             raise CommandError(str(exc)) from None
 
+        queue = queue_reembedding if stale else queue_indexing
         if not now:
             for memoire in memoires:
-                queue_indexing(memoire.company_id, memoire)
+                queue(memoire.company_id, memoire)
             self.stdout.write(
-                f"{len(memoires)} memoir(s) queued for indexing: a worker "
-                "(manage.py procrastinate worker) indexes them."
+                f"{len(memoires)} memoir(s) queued for {'re-embedding' if stale else 'indexing'}: "
+                "a worker (manage.py procrastinate worker) runs the jobs."
             )
             return
 
         total_chunks, failures, started = 0, [], time.perf_counter()
         for number, memoire in enumerate(memoires, start=1):
             label = f"[{number}/{len(memoires)}] {memoire.filename}"
-            job = queue_indexing(memoire.company_id, memoire, now=True)
+            job = queue(memoire.company_id, memoire, now=True)
             if job.status != JobStatus.SUCCEEDED:
                 failures.append(memoire)
                 self.stderr.write(f"{label}: FAILED — {job.error}")

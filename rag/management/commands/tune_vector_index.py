@@ -1,27 +1,22 @@
-"""Rebuild the ANN index of document_chunks for the data it now holds.
+"""Rebuild the ANN indexes of document_chunks, with an operator's options.
 
-The legacy ivfflat index (lists=10) was built on an empty table: its lists mean
-nothing and a big company's search reads most vectors. Once chunks are loaded, run
-this to build an HNSW index (measured best here: docs/performance.md) or an ivfflat
-index with lists sized to the rows. The new index is built CONCURRENTLY under a
-temporary name, then swapped in under the legacy name, so searches go on meanwhile.
+The indexes are kept suited to the data without this command (``rag.vector_index``:
+HNSW built by the migration or by the vector index job). It remains for operators who
+want other parameters (``--m``, ``--ef-construction``), an ivfflat index, or a rebuild
+now rather than at the job's next check. Each index is built CONCURRENTLY under a
+temporary name, then swapped in under its own name, so searches go on meanwhile.
 """
 
 from __future__ import annotations
 
-import time
-
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 
-from config import cache_keys
-from rag.search import suited_ivfflat_lists
-
-INDEX = "document_chunks_embedding_idx"
+from rag.vector_index import INDEXES, RebuildBusy, rebuild, suited_ivfflat_lists
 
 
 class Command(BaseCommand):
-    help = "Rebuild document_chunks_embedding_idx as HNSW, or as ivfflat sized to the data."
+    help = "Rebuild the vector indexes of document_chunks as HNSW, or as ivfflat sized to the data."
 
     def add_arguments(self, parser) -> None:
         parser.add_argument("--method", choices=["hnsw", "ivfflat"], default="hnsw")
@@ -32,34 +27,37 @@ class Command(BaseCommand):
         parser.add_argument(
             "--lists", type=int, help="ivfflat: lists (default: rows/1000, sqrt(rows) past 1M)."
         )
+        parser.add_argument(
+            "--column",
+            choices=[*INDEXES, "all"],
+            default="all",
+            help="The vector column whose index is rebuilt (default: both).",
+        )
         parser.add_argument("--maintenance-work-mem", default="1GB")
 
-    def handle(self, *args, method, m, ef_construction, lists, maintenance_work_mem, **options):
+    def handle(
+        self, *args, method, m, ef_construction, lists, column, maintenance_work_mem, **options
+    ):
         if connection.in_atomic_block:
-            raise CommandError("Run it outside a transaction (CREATE INDEX CONCURRENTLY).")
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT count(*) FROM document_chunks WHERE embedding IS NOT NULL")
-            rows = cursor.fetchone()[0]
+            raise CommandError("À lancer hors transaction (CREATE INDEX CONCURRENTLY).")
+        if method == "hnsw" and (m < 2 or ef_construction < 2 * m):
+            raise CommandError("HNSW demande m >= 2 et ef_construction >= 2 * m.")
+        if lists is not None and lists < 1:
+            raise CommandError("--lists doit valoir au moins 1.")
+        for name in INDEXES if column == "all" else [column]:
             if method == "hnsw":
-                if m < 2 or ef_construction < 2 * m:
-                    raise CommandError("HNSW needs m >= 2 and ef_construction >= 2 * m.")
-                using = f"hnsw (embedding vector_cosine_ops) WITH (m = {m}, ef_construction = {ef_construction})"
+                using = f"hnsw ({name} vector_cosine_ops) WITH (m = {m}, ef_construction = {ef_construction})"
             else:
-                if lists is None:
-                    lists = suited_ivfflat_lists(rows)
-                if lists < 1:
-                    raise CommandError("--lists must be at least 1.")
-                using = f"ivfflat (embedding vector_cosine_ops) WITH (lists = {lists})"
-            started = time.perf_counter()
-            cursor.execute("SET maintenance_work_mem = %s", [maintenance_work_mem])
-            cursor.execute(f"DROP INDEX CONCURRENTLY IF EXISTS {INDEX}_new")
-            cursor.execute(
-                f"CREATE INDEX CONCURRENTLY {INDEX}_new ON document_chunks USING {using}"
+                with connection.cursor() as cursor:
+                    cursor.execute(f"SELECT count({name}) FROM document_chunks")
+                    rows = cursor.fetchone()[0]
+                using = f"ivfflat ({name} vector_cosine_ops) WITH (lists = {lists or suited_ivfflat_lists(rows)})"
+            try:
+                done = rebuild(name, using, maintenance_work_mem=maintenance_work_mem)
+            except RebuildBusy:
+                raise CommandError(
+                    "Un autre processus reconstruit un index vectoriel : réessayez plus tard."
+                ) from None
+            self.stdout.write(
+                f"{done.name}: {done.using} over {done.rows:,} vectors, built in {done.seconds:.1f} s."
             )
-            built = time.perf_counter() - started
-            with connection.schema_editor(atomic=True) as editor:
-                editor.execute(f"DROP INDEX IF EXISTS {INDEX}")
-                editor.execute(f"ALTER INDEX {INDEX}_new RENAME TO {INDEX}")
-            cursor.execute("ANALYZE document_chunks")
-        cache_keys.VECTOR_INDEX.delete()  # other processes see it within its lifetime
-        self.stdout.write(f"{INDEX}: {using} over {rows:,} vectors, built in {built:.1f} s.")

@@ -6,7 +6,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("rag", "0004_chunk_text_search"),
+        ("rag", "0005_memoir_search"),
     ]
 
     operations = [
