@@ -444,6 +444,18 @@ class Builder:
             )
             conn.execute("ANALYZE memoires")
         result = self._load({"document_chunks": lambda: self._copy_chunks(shares, memoires, seed)})
+        # The lexeme counts indexing keeps (rag.lexemes), for the loaded chunks.
+        counting = time.perf_counter()
+        with self.connect() as conn:
+            conn.execute("DELETE FROM chunk_lexemes")
+            for company in shares:
+                conn.execute(
+                    "INSERT INTO chunk_lexemes (company_id, lexeme, chunks) SELECT %s, word, ndoc "
+                    "FROM ts_stat(format('SELECT search_document FROM document_chunks "
+                    "WHERE company_id = %%L', %s::uuid))",
+                    [uid("company", company), uid("company", company)],
+                )
+        self.log(f"  chunk_lexemes: {time.perf_counter() - counting:.1f} s")
         result["total"] = time.perf_counter() - started
         return result
 
@@ -459,7 +471,7 @@ class Builder:
         with (
             self.connect() as conn,
             conn.cursor().copy(
-                "COPY document_chunks (memoire_id, content, embedding_384, metadata) "
+                "COPY document_chunks (memoire_id, company_id, content, embedding_384, metadata) "
                 "FROM STDIN (FORMAT BINARY)"
             ) as copy,
         ):
@@ -476,7 +488,8 @@ class Builder:
                     {"embedding_model": EMBEDDING_MODEL, "page": 1 + n % 40, "cluster": cluster}
                 ).encode()
                 vector = vectors(k)
-                buffer.write(struct.pack("!hi", 4, 16) + memoire.bytes)
+                buffer.write(struct.pack("!hi", 5, 16) + memoire.bytes)
+                buffer.write(struct.pack("!i", 16) + uid("company", company).bytes)
                 buffer.write(struct.pack("!i", len(content)) + content)
                 buffer.write(struct.pack("!iHH", 4 + len(vector), DIMENSIONS, 0) + vector)
                 buffer.write(struct.pack("!ib", len(meta) + 1, 1) + meta)

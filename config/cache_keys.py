@@ -61,10 +61,10 @@ CHUNK_TABLE_ROWS = CacheKey(
     60,
     "Estimated rows of document_chunks: a company's share sets hnsw.ef_search.",
 )
-LEXEME_FREQUENCIES = CacheKey(
-    "rag:lexeme-frequencies",
+COMPANY_CHUNKS = CacheKey(
+    "rag:company-chunks:{company}",
     600,
-    "Share of chunks holding each common lexeme (from ANALYZE): weighs question words.",
+    "A company's number of chunks: with its lexeme counts, weighs question words.",
 )
 
 ALL = (
@@ -75,5 +75,5 @@ ALL = (
     PGVECTOR_VERSION,
     CHUNK_COUNT,
     CHUNK_TABLE_ROWS,
-    LEXEME_FREQUENCIES,
+    COMPANY_CHUNKS,
 )

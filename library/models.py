@@ -23,7 +23,7 @@ from library.querysets import (
     ContentBlockQuerySet,
 )
 from tenants.managers import TenantQuerySet
-from tenants.models import TenantModel
+from tenants.models import CompanyChildModel, TenantModel
 
 __all__ = [
     "BlockFile",
@@ -103,6 +103,12 @@ class ContentBlock(TenantModel):
             ),
         ]
         constraints = [
+            # What the foreign keys of its child rows on (company_id, …_id) refer to.
+            models.UniqueConstraint(
+                fields=["company", "id"],
+                name="content_blocks_company_id_id_key",
+                violation_error_message=_("This row already exists."),
+            ),
             models.CheckConstraint(
                 condition=Q(version__gte=1),
                 name="content_blocks_version_positive",
@@ -142,7 +148,7 @@ class ContentBlock(TenantModel):
         return facts.read(self)
 
 
-class ContentBlockVersion(models.Model):
+class ContentBlockVersion(CompanyChildModel):
     """A content block as it was before one of its saved changes.
 
     Version N of a block is kept here when version N+1 is saved, with who saved N+1
@@ -150,6 +156,7 @@ class ContentBlockVersion(models.Model):
     can be restored (as a new version: history is never rewritten).
     """
 
+    company_parent = "block"
     id = uuid_primary_key()
     block = models.ForeignKey(
         ContentBlock,
@@ -181,6 +188,9 @@ class ContentBlockVersion(models.Model):
 
     class Meta:
         db_table = "content_block_versions"
+        indexes = [
+            models.Index(fields=["company", "block"], name="idx_content_block_versions_company"),
+        ]
         verbose_name = _("content block version")
         verbose_name_plural = _("content block versions")
         ordering = ["block", "-version"]
@@ -250,9 +260,10 @@ class StoredFile(TenantModel):
         return self.filename
 
 
-class BlockFile(models.Model):
+class BlockFile(CompanyChildModel):
     """A file attached to a content block, with the role it plays there."""
 
+    company_parent = "block"
     id = uuid_primary_key()
     block = models.ForeignKey(
         ContentBlock,
@@ -279,7 +290,10 @@ class BlockFile(models.Model):
         db_table = "block_files"
         verbose_name = _("attached file")
         verbose_name_plural = _("attached files")
-        indexes = [models.Index(fields=["file"], name="idx_block_files_file_id")]
+        indexes = [
+            models.Index(fields=["file"], name="idx_block_files_file_id"),
+            models.Index(fields=["company", "block"], name="idx_block_files_company"),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["block", "file"],

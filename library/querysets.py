@@ -60,11 +60,11 @@ def company_block_count(model, company_id) -> int:
 
 
 class BlockVersionQuerySet(TenantQuerySet):
-    company_path = "block__company"
+    company_path = "company"
 
 
 class BlockFileQuerySet(TenantQuerySet):
-    company_path = "block__company"
+    company_path = "company"
 
 
 class ContentBlockQuerySet(TenantQuerySet):

@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from config.db.enums import EnumField
 from config.db.fields import created_at, uuid_primary_key
 from projects.querysets import ProjectChildQuerySet, ProjectQuerySet
-from tenants.models import TenantModel
+from tenants.models import CompanyChildModel, TenantModel
 
 __all__ = [
     "ContentMatch",
@@ -141,14 +141,23 @@ class Project(TenantModel):
             ),
             models.Index(fields=["created_by"], name="idx_projects_created_by"),
         ]
+        constraints = [
+            # What the foreign keys of its child rows on (company_id, …_id) refer to.
+            models.UniqueConstraint(
+                fields=["company", "id"],
+                name="projects_company_id_id_key",
+                violation_error_message=_("This row already exists."),
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.name
 
 
-class Section(models.Model):
+class Section(CompanyChildModel):
     """One section of a project's memoir, written by hand or generated."""
 
+    company_parent = "project"
     id = uuid_primary_key()
     project = models.ForeignKey(
         Project,
@@ -187,6 +196,7 @@ class Section(models.Model):
         verbose_name_plural = _("sections")
         ordering = ["project", "order_num"]
         indexes = [
+            models.Index(fields=["company", "project"], name="idx_sections_company"),
             models.Index(fields=["project", "order_num"], name="idx_sections_project"),
             GinIndex(fields=["source_blocks"], name="idx_sections_source_blocks"),
             models.Index(fields=["reviewer"], name="idx_sections_reviewer_id"),
@@ -210,10 +220,11 @@ class DocumentKind(models.TextChoices):
     OTHER = "other", _("Other consultation document")
 
 
-class ProjectDocument(models.Model):
+class ProjectDocument(CompanyChildModel):
     """A file of the tender's consultation documents (the RC, the notice, the CCTP…),
     stored under the company's path; the RC is what the analysis reads."""
 
+    company_parent = "project"
     id = uuid_primary_key()
     project = models.ForeignKey(
         Project,
@@ -245,6 +256,9 @@ class ProjectDocument(models.Model):
 
     class Meta:
         db_table = "project_documents"
+        indexes = [
+            models.Index(fields=["company", "project"], name="idx_project_documents_company"),
+        ]
         verbose_name = _("consultation document")
         verbose_name_plural = _("consultation documents")
         ordering = ["project", "-created_at"]
@@ -266,12 +280,13 @@ class ProjectDocument(models.Model):
         return self.filename
 
 
-class RCAnalysis(models.Model):
+class RCAnalysis(CompanyChildModel):
     """The parsed règlement de consultation of a project (one per project); the JSON
     shapes of its columns are in docs/rc_analysis.md."""
 
     audit_resource_type = "rc_analysis"
 
+    company_parent = "project"
     id = uuid_primary_key()
     project = models.OneToOneField(
         Project, on_delete=models.CASCADE, related_name="rc_analysis", verbose_name=_("project")
@@ -298,6 +313,9 @@ class RCAnalysis(models.Model):
 
     class Meta:
         db_table = "rc_analysis"
+        indexes = [
+            models.Index(fields=["company", "project"], name="idx_rc_analysis_company"),
+        ]
         verbose_name = _("RC analysis")
         verbose_name_plural = _("RC analyses")
         ordering = ["-analyzed_at"]
@@ -307,9 +325,10 @@ class RCAnalysis(models.Model):
         return str(_("RC analysis of %(project)s") % {"project": self.project})
 
 
-class ContentMatch(models.Model):
+class ContentMatch(CompanyChildModel):
     """A requirement of the RC mapped to content blocks of the library."""
 
+    company_parent = "project"
     id = uuid_primary_key()
     project = models.ForeignKey(
         Project,
@@ -337,6 +356,7 @@ class ContentMatch(models.Model):
         verbose_name_plural = _("content matches")
         ordering = ["project", "requirement_id"]
         indexes = [
+            models.Index(fields=["company", "project"], name="idx_content_matches_company"),
             models.Index(fields=["project"], name="idx_content_matches_project_id"),
             GinIndex(fields=["matched_blocks"], name="idx_content_matches_blocks"),
         ]
@@ -351,9 +371,10 @@ class ContentMatch(models.Model):
             _check_block_ids(self.matched_blocks, self.project, "matched_blocks")
 
 
-class GenerationRequest(models.Model):
+class GenerationRequest(CompanyChildModel):
     """One AI generation of a section, with what it cost."""
 
+    company_parent = "project"
     id = uuid_primary_key()
     project = models.ForeignKey(
         Project,
@@ -393,6 +414,7 @@ class GenerationRequest(models.Model):
         verbose_name_plural = _("generation requests")
         ordering = ["-created_at"]
         indexes = [
+            models.Index(fields=["company", "project"], name="idx_generation_requests_company"),
             models.Index(fields=["project"], name="idx_generation_requests_project_id"),
             models.Index(fields=["status"], name="idx_generation_requests_status"),
         ]

@@ -7,7 +7,7 @@ from tenants.managers import TenantQuerySet
 class ProjectChildQuerySet(TenantQuerySet):
     """Rows of a project (sections, matches, analyses, generation requests)."""
 
-    company_path = "project__company"
+    company_path = "company"
 
 
 class ProjectQuerySet(TenantQuerySet):

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 
 from django.db import connection
 
-from config import cache_keys
+from rag.lexemes import frequencies as lexeme_counts
 
 #: French stop words (PostgreSQL's list, plus their accent-folded forms) and the words
 #: a question is made of: interrogatives, auxiliaries, "faire", pronouns.
@@ -103,27 +103,6 @@ def parse(question: str) -> ParsedQuestion:
     return parsed
 
 
-def lexeme_frequencies() -> dict[str, float]:
-    """Share of chunks holding each of the most common lexemes of ``search_document``
-    (``pg_stats.most_common_elems``, which ANALYZE keeps); ``{}`` before any ANALYZE."""
-    return cache_keys.LEXEME_FREQUENCIES.get_or_set(_read_lexeme_frequencies)
-
-
-def _read_lexeme_frequencies() -> dict[str, float]:
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT most_common_elems::text::text[], most_common_elem_freqs FROM pg_stats "
-            "WHERE tablename = 'document_chunks' AND attname = 'search_document' "
-            "AND schemaname = current_schema()"
-        )
-        row = cursor.fetchone()
-    if not row or not row[0]:
-        return {}
-    lexemes, frequencies = row
-    # The frequencies end with the minimum, maximum and null frequencies.
-    return dict(zip(lexemes, frequencies[: len(lexemes)], strict=True))
-
-
 @dataclass
 class WeightedTerms:
     terms: list[str]
@@ -133,19 +112,21 @@ class WeightedTerms:
     phrase_weights: list[float]
 
 
-def weigh(parsed: ParsedQuestion) -> WeightedTerms:
-    """Each term's weight: the inverse document frequency of its most frequent lexeme
-    (a lexeme absent from the common ones is rarer than the rarest of them)."""
-    frequencies = lexeme_frequencies()
-    lexemes = term_lexemes(parsed.terms) if frequencies else {}
-    rare = min(frequencies.values()) / 2 if frequencies else None
+def weigh(parsed: ParsedQuestion, company_id) -> WeightedTerms:
+    """Each term's weight: the inverse document frequency, among the company's chunks,
+    of its most frequent lexeme (``chunk_lexemes``; a lexeme no chunk holds counts as
+    half a chunk)."""
+    lexemes = term_lexemes(parsed.terms) if parsed.terms else {}
+    total, counts = lexeme_counts(
+        company_id, sorted({lx for found in lexemes.values() for lx in found})
+    )
     weights, frequency_of = [], {}
     for term in parsed.terms:
-        if rare is None:
-            frequency = 0.01  # no statistics yet: every word weighs the same
+        if not total:
+            frequency = 0.01  # no chunk yet: every word weighs the same
         else:
-            frequency = max(
-                (frequencies.get(lx, rare) for lx in lexemes.get(term, ())), default=rare
+            frequency = (
+                max((counts.get(lx, 0.5) for lx in lexemes.get(term, ())), default=0.5) / total
             )
         frequency_of[term] = frequency
         weights.append(_idf(frequency))

@@ -30,6 +30,7 @@ from django.utils.translation import gettext as _
 
 from config import cache_keys
 from config.filetypes import MEMOIR_KINDS, sniff
+from rag import lexemes
 from rag.chunking import chunk_blocks, embedded_text
 from rag.embeddings import EmbeddingBackend, get_backend, pad
 from rag.extraction import ExtractionError, extract_document
@@ -148,6 +149,7 @@ def index_memoire(
     rows = [
         DocumentChunk(
             memoire_id=memoire.pk,
+            company_id=memoire.company_id,
             content=chunk.content,
             **vector_fields(backend, vector),
             metadata={
@@ -178,8 +180,10 @@ def index_memoire(
             raise IndexingError(
                 _("The memoir's document changed while it was being indexed; nothing was replaced.")
             )
+        lexemes.remove_memoir(locked.company_id, memoire.pk)
         DocumentChunk.objects.filter(memoire_id=memoire.pk).delete()
         DocumentChunk.objects.bulk_create(rows, batch_size=500)
+        lexemes.add_memoir(locked.company_id, memoire.pk)
         locked.indexed = True
         locked.metadata = {**(locked.metadata or {}), "index": status}
         fields = ["indexed", "metadata"]

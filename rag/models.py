@@ -13,7 +13,7 @@ from config.db.fields import created_at, uuid_primary_key, year_field
 from config.db.search import ChunkDocument
 from rag.querysets import DocumentChunkQuerySet
 from tenants.managers import TenantQuerySet
-from tenants.models import TenantModel
+from tenants.models import CompanyChildModel, TenantModel
 
 __all__ = [
     "EMBEDDING_DIMENSIONS",
@@ -82,6 +82,12 @@ class Memoire(TenantModel):
             GinIndex(fields=["techniques_used"], name="idx_memoires_techniques"),
         ]
         constraints = [
+            # What the foreign keys of its child rows on (company_id, …_id) refer to.
+            models.UniqueConstraint(
+                fields=["company", "id"],
+                name="memoires_company_id_id_key",
+                violation_error_message=_("This row already exists."),
+            ),
             models.UniqueConstraint(
                 fields=["company", "sha256"],
                 condition=Q(sha256__isnull=False),
@@ -94,7 +100,7 @@ class Memoire(TenantModel):
         return self.filename
 
 
-class DocumentChunk(models.Model):
+class DocumentChunk(CompanyChildModel):
     """A passage of a memoir with its embedding (legacy table, extended).
 
     ``metadata`` holds the chunk's page, heading path, memoir title, position and the
@@ -104,6 +110,7 @@ class DocumentChunk(models.Model):
     included (``config.db.search.ChunkDocument``), stored so ranking reads it.
     """
 
+    company_parent = "memoire"
     id = uuid_primary_key()
     memoire = models.ForeignKey(
         Memoire,
@@ -137,6 +144,7 @@ class DocumentChunk(models.Model):
         verbose_name_plural = _("document chunks")
         ordering = ["memoire", "created_at"]
         indexes = [
+            models.Index(fields=["company", "memoire"], name="idx_document_chunks_company"),
             models.Index(fields=["memoire"], name="idx_chunks_memoire"),
             # What rag.0005 builds where the server has HNSW (pgvector 0.5+) and the table
             # is small enough to build it during the migration; otherwise the vector
@@ -160,3 +168,39 @@ class DocumentChunk(models.Model):
 
     def __str__(self) -> str:
         return self.content[:80]
+
+
+class ChunkLexeme(models.Model):
+    """How many of a company's chunks hold each lexeme of their search document: what
+    weighs a question's words (a rare word weighs more, as BM25's inverse document
+    frequency does). Kept by the indexing's swap of a memoir's chunks, for the company
+    only: the server's own statistics (``pg_stats``) are not readable under row-level
+    security, and they would mix every company's vocabulary."""
+
+    pk = models.CompositePrimaryKey("company", "lexeme")
+    company = models.ForeignKey(
+        "tenants.Company",
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name=_("company"),
+        db_index=False,
+    )
+    lexeme = models.TextField(_("lexeme"))
+    chunks = models.IntegerField(_("chunks"))
+
+    objects = TenantQuerySet.as_manager()
+
+    class Meta:
+        db_table = "chunk_lexemes"
+        verbose_name = _("lexeme count")
+        verbose_name_plural = _("lexeme counts")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(chunks__gt=0),
+                name="chunk_lexemes_chunks_positive",
+                violation_error_message=_("A lexeme is counted in at least one chunk."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.lexeme} ({self.chunks})"

@@ -4,4 +4,4 @@ from tenants.managers import TenantQuerySet
 
 
 class DocumentChunkQuerySet(TenantQuerySet):
-    company_path = "memoire__company"
+    company_path = "company"

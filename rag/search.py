@@ -276,9 +276,9 @@ class TextHit:
     coverage: float  # share of the question's weight the chunk's words make
 
 
-def _text_params(query: str, n: int) -> tuple[dict, float]:
+def _text_params(company_id, query: str, n: int) -> tuple[dict, float]:
     """The full-text parameters of ``query``, and the total weight of its terms."""
-    weighted = fulltext.weigh(fulltext.parse(query))
+    weighted = fulltext.weigh(fulltext.parse(query), company_id)
     return {
         "has_terms": bool(weighted.terms),
         "terms": weighted.terms,
@@ -300,7 +300,7 @@ def _text_hits(rows, total: float) -> list[TextHit]:
 
 def text_candidates(company_id, query: str, n: int, memoire_ids=None) -> list[TextHit]:
     """The company's chunks holding words of the question ``query``, best first."""
-    params, total = _text_params(query, n)
+    params, total = _text_params(company_id, query, n)
     if not params["has_terms"]:
         return []
     params |= {"company": company_id, "memoires": list(memoire_ids) if memoire_ids else None}

@@ -9,6 +9,7 @@ from django.core.files.storage import default_storage
 from django.db import transaction
 
 from audit import services as audit
+from rag import lexemes
 from rag.models import Memoire
 
 
@@ -47,6 +48,8 @@ def delete_memoires(
                         extra={"values": audit.redact(audit.snapshot(memoire))},
                     )
         paths = [m.storage_path for m in doomed if m.storage_path]
+        for memoire in doomed:
+            lexemes.remove_memoir(memoire.company_id, memoire.pk)
         Memoire.objects.filter(pk__in=[m.pk for m in doomed]).delete()
         transaction.on_commit(lambda: _remove_files(paths))
     return len(doomed)

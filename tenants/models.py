@@ -12,7 +12,7 @@ from config.db.enums import EnumField
 from config.db.fields import created_at, uuid_primary_key
 from tenants.managers import CompanyQuerySet, UserManager
 
-__all__ = ["Company", "Role", "TenantModel", "User"]
+__all__ = ["Company", "CompanyChildModel", "Role", "TenantModel", "User"]
 
 
 class Company(models.Model):
@@ -147,3 +147,31 @@ class TenantModel(models.Model):
 
     class Meta:
         abstract = True
+
+
+class CompanyChildModel(models.Model):
+    """Base of the tables reached through a parent (a project's sections, a memoir's
+    chunks…): they carry their company too, so that row-level security needs no join
+    and the schema is ready for distribution by company. The database keeps it equal to
+    the parent's (a foreign key on ``(company_id, parent_id)``); ``save`` fills it from
+    the parent, which ``bulk_create`` and raw SQL must do themselves."""
+
+    company = models.ForeignKey(
+        Company,
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name=_("company"),
+        db_index=False,
+        editable=False,
+    )
+
+    #: The field of the parent the company comes from (``"project"``…).
+    company_parent = ""
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs) -> None:
+        if self.company_id is None and self.company_parent:
+            self.company_id = getattr(self, self.company_parent).company_id
+        super().save(*args, **kwargs)

@@ -91,6 +91,9 @@ def build(model, company, shared=None, **overrides):
         head_field = model._meta.get_field(head)
     except FieldDoesNotExist:
         head_field = None
+    parent = getattr(model, "company_parent", "")
+    if parent:  # a child carrying its company: the company is its parent's
+        head, head_field = parent, model._meta.get_field(parent)
     if head_field is not None and head_field.is_relation:
         target = head_field.related_model
         kwargs[head] = (

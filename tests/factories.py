@@ -51,7 +51,7 @@ from projects.models import (
     RCAnalysis,
     Section,
 )
-from rag.models import EMBEDDING_DIMENSIONS, DocumentChunk, Memoire
+from rag.models import EMBEDDING_DIMENSIONS, ChunkLexeme, DocumentChunk, Memoire
 from tenants.models import Company, Role, User
 
 #: The apps holding the product's models (benchmarks has none).
@@ -585,6 +585,17 @@ class DocumentChunkFactory(DjangoModelFactory):
         embedded = factory.Trait(embedding=factory.Sequence(random_embedding))
 
 
+class ChunkLexemeFactory(DjangoModelFactory):
+    """A lexeme count of a company's chunks (kept by indexing; made here for tests)."""
+
+    class Meta:
+        model = ChunkLexeme
+
+    company = factory.SubFactory(CompanyFactory)
+    lexeme = factory.Sequence(lambda n: f"mot{n}")
+    chunks = 1
+
+
 # --- jobs ------------------------------------------------------------------------------
 
 
@@ -647,6 +658,7 @@ ALL_FACTORIES: tuple[type[DjangoModelFactory], ...] = (
     GenerationRequestFactory,
     MemoireFactory,
     DocumentChunkFactory,
+    ChunkLexemeFactory,
     JobFactory,
     AuditLogFactory,
 )

@@ -69,7 +69,10 @@ def test_passes_on_the_migrated_database():
     company = Company.objects.create(name="BTP Test")
     memoire = Memoire.objects.create(company=company, filename="m.pdf", storage_path="/m.pdf")
     DocumentChunk.objects.bulk_create(
-        DocumentChunk(memoire=memoire, content=f"chunk {i}", embedding=_vector(i)) for i in range(7)
+        DocumentChunk(
+            memoire=memoire, company=company, content=f"chunk {i}", embedding=_vector(i)
+        )
+        for i in range(7)
     )
     DocumentChunk.objects.create(memoire=memoire, content="not embedded")
 
@@ -109,7 +112,9 @@ def test_an_ivfflat_index_with_too_few_lists_for_its_chunks_is_noted(monkeypatch
     company = Company.objects.create(name="BTP Test")
     memoire = Memoire.objects.create(company=company, filename="m.pdf", storage_path="/m.pdf")
     DocumentChunk.objects.bulk_create(
-        DocumentChunk(memoire=memoire, content=f"chunk {i}", embedding=_vector(i))
+        DocumentChunk(
+            memoire=memoire, company=company, content=f"chunk {i}", embedding=_vector(i)
+        )
         for i in range(30)
     )
     assert "lists for" not in _line(_run(), "Vector search")
@@ -182,7 +187,7 @@ def test_fails_on_a_missing_table_and_a_missing_index(scratch_db):
         "❌ Contract indexes: missing: idx_projects_created_by (on projects); "
         "2 indexes on missing tables"
     )
-    assert _line(out, "ON DELETE rules") == ("❌ ON DELETE rules: 1 foreign key on missing tables")
+    assert _line(out, "ON DELETE rules") == ("❌ ON DELETE rules: 2 foreign keys on missing tables")
     # What was not broken still passes.
     assert _line(out, "Enum project_status_enum").startswith("✅")
     assert _line(out, "NULL company_id").startswith("✅")

@@ -127,7 +127,7 @@ def test_migrate_converts_blocks_and_versions_and_reverses(scratch_db):
     # Rows in the old shape, written without save() (which derives valid_until).
     script = f"""
 import json
-from library.models import ContentBlock, ContentBlockVersion
+from library.models import ContentBlock
 from tests.factories import CompanyFactory, UserFactory
 legacy = json.loads({json.dumps(LEGACY)!r})
 company = CompanyFactory()
@@ -136,11 +136,14 @@ blocks = ContentBlock.objects.bulk_create(
     ContentBlock(company=company, type=t, title=t, content="x", metadata=m, created_by=user)
     for t, m in legacy.items()
 )
-ContentBlockVersion.objects.bulk_create(
-    ContentBlockVersion(block=b, version=1, type=b.type, title=b.title, content="x",
-                        metadata=b.metadata)
-    for b in blocks
-)
+# Versions as the table was at library.0006 (before they carried their company).
+from django.db import connection
+with connection.cursor() as cursor:
+    cursor.execute(
+        "INSERT INTO content_block_versions (id, block_id, version, type, title, content,"
+        " metadata, tags, is_active, replaced_at, changes) SELECT gen_random_uuid(), id, 1,"
+        " type, title, 'x', metadata, tags, is_active, now(), '{{}}' FROM content_blocks"
+    )
 """
     scratch_db.manage("shell", "-c", script)
     scratch_db.manage("migrate", "library")

@@ -19,8 +19,8 @@ def test_the_vector_index_is_rebuilt_for_the_data_and_keeps_its_name(scratch_db)
         "INSERT INTO memoires (filename, storage_path, company_id) SELECT 'm', 'm', id FROM companies"
     )
     scratch_db.execute(
-        "INSERT INTO document_chunks (memoire_id, content, embedding) "
-        "SELECT m.id, 'c' || g, %s::vector FROM memoires m, generate_series(1, 30) g",
+        "INSERT INTO document_chunks (memoire_id, company_id, content, embedding) "
+        "SELECT m.id, m.company_id, 'c' || g, %s::vector FROM memoires m, generate_series(1, 30) g",
         [EMBEDDING],
     )
 

@@ -111,3 +111,67 @@ def set_not_null_sql(table: str, column: str) -> tuple[str, str]:
     )
     reverse = f"ALTER TABLE {table} ALTER COLUMN {column} DROP NOT NULL;"
     return forward, reverse
+
+
+def company_from_parent(
+    *,
+    model_name: str,
+    table: str,
+    parent_field: str,
+    parent_table: str,
+) -> list[migrations.operations.base.Operation]:
+    """Operations giving a child table the ``company_id`` of its parent (issue 11):
+
+    the column added without its constraint, filled in one set-based UPDATE, made NOT
+    NULL (proven by a validated CHECK), its foreign key to companies added NOT VALID then
+    validated; a foreign key on ``(company_id, <parent>_id)`` to the parent's
+    ``(company_id, id)`` (which the parent's unique constraint allows) so that the two
+    can never disagree; an index on ``(company_id, <parent>_id)``; and the table's
+    row-level security policy (config/db/rls.py).
+    """
+    from django.db import models
+
+    from config.db.rls import company_policy
+
+    parent_column = f"{parent_field}_id"
+    not_null, nullable = set_not_null_sql(table, "company_id")
+    policy, no_policy = company_policy(table)
+    composite = f"{table}_company_{parent_field}_fk"
+
+    def company(null: bool):
+        return models.ForeignKey(
+            db_index=False,
+            editable=False,
+            null=null,
+            on_delete=models.deletion.CASCADE,
+            related_name="+",
+            to="tenants.company",
+            verbose_name="company",
+        )
+
+    return [
+        AddFieldWithoutConstraint(model_name=model_name, name="company", field=company(True)),
+        migrations.RunSQL(
+            f"UPDATE {table} c SET company_id = p.company_id FROM {parent_table} p "
+            f"WHERE p.id = c.{parent_column}",
+            migrations.RunSQL.noop,
+        ),
+        migrations.SeparateDatabaseAndState(
+            database_operations=[migrations.RunSQL(not_null, nullable)],
+            state_operations=[
+                migrations.AlterField(model_name=model_name, name="company", field=company(False))
+            ],
+        ),
+        AddForeignKeyConstraint(model_name=model_name, name="company"),
+        migrations.RunSQL(
+            f"ALTER TABLE {table} ADD CONSTRAINT {composite} FOREIGN KEY (company_id, "
+            f"{parent_column}) REFERENCES {parent_table} (company_id, id) ON DELETE CASCADE "
+            f"NOT VALID;\nALTER TABLE {table} VALIDATE CONSTRAINT {composite};",
+            f"ALTER TABLE {table} DROP CONSTRAINT {composite};",
+        ),
+        migrations.AddIndex(
+            model_name=model_name,
+            index=models.Index(fields=["company", parent_field], name=f"idx_{table}_company"),
+        ),
+        migrations.RunSQL(policy, no_policy),
+    ]

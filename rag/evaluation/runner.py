@@ -25,10 +25,11 @@ from django.core.files.storage import default_storage
 from django.db import connection, transaction
 from django.test import override_settings
 
-from config import cache_keys, storage
+from config import storage
 from rag.embeddings import EmbeddingBackend, similarity_floor
 from rag.evaluation import dataset
 from rag.indexing import index_memoire
+from rag import lexemes
 from rag.models import DocumentChunk, Memoire
 from rag.search import FUSION, Fusion, search_passages
 
@@ -189,9 +190,6 @@ def evaluate(
                 indexing = time.perf_counter() - started
                 chunks = DocumentChunk.objects.filter(memoire__company=company).count()
                 _copy_to(other, company)
-                with connection.cursor() as cursor:
-                    cursor.execute("ANALYZE document_chunks")
-                cache_keys.LEXEME_FREQUENCIES.delete()
                 report = Report(
                     model=backend.model_name,
                     memoirs=len(sources),
@@ -213,8 +211,6 @@ def evaluate(
                 raise _Rollback
         except _Rollback:
             pass
-        finally:
-            cache_keys.LEXEME_FREQUENCIES.delete()
     return report
 
 
@@ -256,11 +252,13 @@ def _copy_to(other, company) -> None:
         )
         with connection.cursor() as cursor:
             cursor.execute(
-                "INSERT INTO document_chunks (memoire_id, content, embedding, embedding_384, metadata) "
-                "SELECT %s, content, embedding, embedding_384, metadata FROM document_chunks "
+                "INSERT INTO document_chunks "
+                "(memoire_id, company_id, content, embedding, embedding_384, metadata) "
+                "SELECT %s, %s, content, embedding, embedding_384, metadata FROM document_chunks "
                 "WHERE memoire_id = %s",
-                [copy.pk, memoire.pk],
+                [copy.pk, other.pk, memoire.pk],
             )
+        lexemes.add_memoir(other.pk, copy.pk)
 
 
 def _relevant_chunks(company, questions, memoir_keys, report) -> dict:
