@@ -69,9 +69,7 @@ def test_passes_on_the_migrated_database():
     company = Company.objects.create(name="BTP Test")
     memoire = Memoire.objects.create(company=company, filename="m.pdf", storage_path="/m.pdf")
     DocumentChunk.objects.bulk_create(
-        DocumentChunk(
-            memoire=memoire, company=company, content=f"chunk {i}", embedding=_vector(i)
-        )
+        DocumentChunk(memoire=memoire, company=company, content=f"chunk {i}", embedding=_vector(i))
         for i in range(7)
     )
     DocumentChunk.objects.create(memoire=memoire, content="not embedded")
@@ -112,9 +110,7 @@ def test_an_ivfflat_index_with_too_few_lists_for_its_chunks_is_noted(monkeypatch
     company = Company.objects.create(name="BTP Test")
     memoire = Memoire.objects.create(company=company, filename="m.pdf", storage_path="/m.pdf")
     DocumentChunk.objects.bulk_create(
-        DocumentChunk(
-            memoire=memoire, company=company, content=f"chunk {i}", embedding=_vector(i)
-        )
+        DocumentChunk(memoire=memoire, company=company, content=f"chunk {i}", embedding=_vector(i))
         for i in range(30)
     )
     assert "lists for" not in _line(_run(), "Vector search")

@@ -26,10 +26,10 @@ from django.db import connection, transaction
 from django.test import override_settings
 
 from config import storage
+from rag import lexemes
 from rag.embeddings import EmbeddingBackend, similarity_floor
 from rag.evaluation import dataset
 from rag.indexing import index_memoire
-from rag import lexemes
 from rag.models import DocumentChunk, Memoire
 from rag.search import FUSION, Fusion, search_passages
 
