@@ -324,9 +324,10 @@ def _names_of_models():
             for f in opts.get_fields():
                 if f.auto_created and not f.concrete:
                     continue  # reverse relations: named by the model they come from
-                if f.primary_key and f.name == "id":
+                if f.primary_key and f.name in ("id", "pk"):
                     # The uuid primary key (config.db.fields.uuid_primary_key) has no
-                    # verbose name; it is never shown (editable=False, in no list).
+                    # verbose name; it is never shown (editable=False, in no list); nor
+                    # is a composite key ("pk"), made of fields named on their own.
                     continue
                 yield f"{opts.label}.{f.name}", f.verbose_name
 
