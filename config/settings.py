@@ -77,7 +77,7 @@ WSGI_APPLICATION = "config.wsgi.application"
 FIXTURE_DIRS = [BASE_DIR / "fixtures"]
 
 # --- Database -------------------------------------------------------------------
-# Two roles (docs/security.md): the application connects as a role that owns nothing
+# Two roles (README, "Security"): the application connects as a role that owns nothing
 # and has no UPDATE, DELETE or TRUNCATE on the audit log ("default"); migrations run
 # as the owner of the tables ("owner"). With DATABASE_URL and no DATABASE_OWNER_URL,
 # both are the DATABASE_URL role (one role: the audit log is then append-only against

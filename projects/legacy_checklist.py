@@ -674,6 +674,31 @@ def _untuned_vector_index(connection) -> str | None:
 # --- running -------------------------------------------------------------------------
 
 
+def check_leakproof_functions(connection) -> CheckResult:
+    """The functions a company's indexed searches need marked LEAKPROOF (config/db/rls.py):
+    without the mark, row-level security makes every such search read all the company's
+    rows. Only a superuser may mark them, so the detail gives the statements to run."""
+    from config.db.rls import LEAKPROOF_OPERATOR_FUNCTIONS, LEAKPROOF_PROJECT_FUNCTIONS
+
+    missing = []
+    for function in (*LEAKPROOF_OPERATOR_FUNCTIONS, *LEAKPROOF_PROJECT_FUNCTIONS):
+        marked = _value(
+            connection,
+            "SELECT proleakproof FROM pg_proc WHERE oid = to_regprocedure(%s)",
+            [function],
+        )
+        if marked is False:  # None: the function does not exist (yet)
+            missing.append(function)
+    if not missing:
+        return CheckResult("Leakproof functions", True, "the indexed searches use their indexes")
+    statements = " ".join(f"ALTER FUNCTION {f} LEAKPROOF;" for f in missing)
+    return CheckResult(
+        "Leakproof functions",
+        False,
+        f"{_plural(len(missing), 'function')} not marked; as a superuser run: {statements}",
+    )
+
+
 def _safely(
     name: str, check: Callable[[], CheckResult | list[CheckResult]], alias: str
 ) -> list[CheckResult]:
@@ -706,6 +731,7 @@ def run_checks(connection, *, expected_chunks: int | None = None) -> list[CheckR
         ("Migrated-data company", lambda: check_migrated_company(connection)),
         ("document_chunks", lambda: check_document_chunks(connection, expected_chunks)),
         ("Vector search", lambda: check_vector_search(connection)),
+        ("Leakproof functions", lambda: check_leakproof_functions(connection)),
     ]
     results = [connected]
     for name, check in checks:

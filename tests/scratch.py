@@ -39,6 +39,14 @@ class ScratchDatabase:
             cur = conn.execute(sql, params)
             return cur.fetchall() if cur.description else []
 
+    def execute_as_superuser(self, sql: str) -> None:
+        """What only a superuser may do (marking functions LEAKPROOF): the embedded
+        server's ``postgres`` role, on the same socket."""
+        info = {**self.conninfo, "user": "postgres"}
+        info.pop("password", None)
+        with psycopg.connect(**info, dbname=self.name, autocommit=True) as conn:
+            conn.execute(sql)
+
     def url(self) -> str:
         return database_url(self.conninfo, self.name)
 
