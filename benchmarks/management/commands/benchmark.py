@@ -195,7 +195,8 @@ class Command(BaseCommand):
     def _migrate(self, name: str) -> None:
         alias = "benchmark"
         connections.settings[alias] = {
-            **connections["default"].settings_dict,
+            # As the owner of the tables, whom the scratch database belongs to.
+            **connections["owner"].settings_dict,
             "NAME": name,
             "TEST": {},
         }
