@@ -47,6 +47,15 @@ class ScratchDatabase:
         with psycopg.connect(**info, dbname=self.name, autocommit=True) as conn:
             conn.execute(sql)
 
+    def mark_leakproof(self) -> None:
+        """What an operator does once as a superuser after ``migrate`` off the embedded
+        server's own databases (``check_migration`` checks it)."""
+        from config.db.rls import LEAKPROOF_PROJECT_FUNCTIONS
+
+        self.execute_as_superuser(
+            " ".join(f"ALTER FUNCTION {f} LEAKPROOF;" for f in LEAKPROOF_PROJECT_FUNCTIONS)
+        )
+
     def url(self) -> str:
         return database_url(self.conninfo, self.name)
 

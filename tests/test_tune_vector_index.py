@@ -14,6 +14,7 @@ def _index_definition(db) -> str:
 
 def test_the_vector_index_is_rebuilt_for_the_data_and_keeps_its_name(scratch_db):
     scratch_db.manage("migrate")
+    scratch_db.mark_leakproof()
     scratch_db.execute("INSERT INTO companies (id, name) VALUES (gen_random_uuid(), 'A')")
     scratch_db.execute(
         "INSERT INTO memoires (filename, storage_path, company_id) SELECT 'm', 'm', id FROM companies"
