@@ -1,0 +1,654 @@
+"""Matching: the library content and memoir passages proposed for every requirement of a
+project's RC analysis.
+
+The requirements are the criteria and sub-criteria of the tree that applies (the price
+excepted), their elements of appreciation, and the memoir's required contents, each
+under the id the analysis gave it (docs/rc_analysis.md). For each one the company's
+active content blocks still valid on the day the project needs them
+(``services.needed_on``) are scored on
+
+* the block type the requirement calls for ("moyens humains" → CVs, "moyens
+  matériels" → equipment, qualité/sécurité → certifications and procedures,
+  "références" → past project references…): a requirement that calls for types only
+  considers blocks of those types;
+* the requirement's words found in the block (French stems, accents folded, a title
+  word counting more than a body word), and the project's own words (subject, lot)
+  as a tie-breaker between blocks of the right type;
+* when blocks carry an embedding of the configured backend, the cosine similarity of
+  the requirement and the block.
+
+The best blocks, and the best passages of the company's past memoirs
+(``rag.search.search_passages``), are written as ``content_matches`` rows, one per
+block or passage, with a confidence in 0–1 and a French reason. A new run replaces the
+proposals nobody decided on; approved rows and rejected ones (so that a block turned
+down is not proposed again) stay.
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+from dataclasses import dataclass, field
+
+from django.db import connection, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from library.choices import BlockType
+from library.models import ContentBlock
+from projects.models import ContentMatch, Project, RCAnalysis
+from projects.rc import storage
+from projects.services import needed_on
+
+T = BlockType
+
+#: Blocks proposed per requirement, at most.
+BLOCKS_PER_REQUIREMENT = 5
+#: Memoir passages proposed per requirement, at most.
+PASSAGES_PER_REQUIREMENT = 2
+#: Candidates read from the database per requirement before scoring.
+CANDIDATES = 40
+#: Under this confidence a block is not proposed.
+BLOCK_FLOOR = 0.3
+#: Under this score a memoir passage is not proposed.
+PASSAGE_FLOOR = 0.02
+
+#: What a requirement is about, read from its words (folded, lower case): the block
+#: types it calls for. Several kinds may apply ("moyens humains et matériels").
+KINDS: tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...] = (
+    (
+        "staff",
+        (
+            r"\bhumain",
+            r"\bpersonnel",
+            r"\bequipe",
+            r"\bencadrement",
+            r"\bcv\b",
+            r"\bintervenant",
+            r"\beffectif",
+            r"\bcompetence",
+            r"\bqualification",
+            r"\bchef de chantier",
+            r"\bconducteur de travaux",
+            r"\bcompagnon",
+        ),
+        (T.PERSON_CV,),
+    ),
+    (
+        "equipment",
+        (r"\bmateriel", r"\bengin", r"\bequipement", r"\boutillage", r"\bparc\b", r"\bvehicule"),
+        (T.EQUIPMENT,),
+    ),
+    (
+        "quality",
+        (
+            r"\bqualite",
+            r"\bsecurite",
+            r"\bhygiene",
+            r"\bsante",
+            r"\bprevention",
+            r"\bcertifi",
+            r"\bqse\b",
+            r"\bqualibat",
+            r"\biso\b",
+            r"\bmase\b",
+            r"\benvironnement",
+            r"\bdechet",
+        ),
+        (T.CERTIFICATION, T.PROCEDURE),
+    ),
+    (
+        "references",
+        (r"\breference", r"\bexperience", r"\brealisation", r"\bsimilaire", r"\bchantiers? passe"),
+        (T.PAST_PROJECT_REFERENCE,),
+    ),
+    (
+        "method",
+        (
+            r"\bmethod",
+            r"\borganisation",
+            r"\bplanning",
+            r"\bphasage",
+            r"\bderoulement",
+            r"\bmode operatoire",
+            r"\bexecution",
+        ),
+        (T.METHODOLOGY_TEMPLATE, T.PROCEDURE),
+    ),
+    (
+        "company",
+        (
+            r"\bpresentation de l.entreprise",
+            r"\bcapacite",
+            r"\bchiffre d.affaires",
+            r"\bmoyens? de l.entreprise",
+        ),
+        (T.COMPANY_PROFILE,),
+    ),
+)
+
+#: Words that say nothing about what is asked (stems of the folded text).
+GENERIC_STEMS = frozenset(
+    {
+        "valeur",
+        "techniqu",
+        "offre",
+        "candidat",
+        "memoir",
+        "propos",
+        "mis",
+        "oeuvr",
+        "prevus",
+        "prevu",
+        "dispos",
+        "disposit",
+        "moyen",
+        "critere",
+        "sous",
+        "note",
+        "point",
+        "apprecie",
+        "appreci",
+        "jug",
+        "lot",
+        "travaux",
+        "chantier",
+        "marche",
+        "affect",
+        "detail",
+        "detaill",
+        "descript",
+        "present",
+        "pour",
+        "mise",
+        "ainsi",
+        "notamment",
+        "dont",
+    }
+)
+
+_WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
+
+
+def fold(text: str) -> str:
+    """Lower case, French accents folded (for the kind patterns)."""
+    import unicodedata
+
+    decomposed = unicodedata.normalize("NFKD", text.lower())
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).replace("’", "'")
+
+
+@dataclass
+class Requirement:
+    id: str
+    text: str
+    level: str  # "criterion", "subcriterion", "element", "content"
+    criterion: str | None = None  # the criterion id a required content serves
+    kinds: tuple[str, ...] = ()
+    types: tuple[str, ...] = ()
+
+
+def requirement_kinds(text: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The kinds a requirement's text calls for, and their block types in order."""
+    folded = fold(text)
+    kinds, types = [], []
+    for kind, patterns, kind_types in KINDS:
+        if any(re.search(p, folded) for p in patterns):
+            kinds.append(kind)
+            types.extend(t for t in kind_types if t not in types)
+    return tuple(kinds), tuple(str(t) for t in types)
+
+
+def requirements_of(row: RCAnalysis) -> list[Requirement]:
+    """Every requirement of a stored analysis, criteria first (in the RC's order), then
+    the required contents. The price and what is under it are left out."""
+    analysis = storage.from_row(row)
+    found: list[Requirement] = []
+    for criterion in analysis.criteria:
+        if criterion.kind == "price":
+            continue
+        for node in criterion.walk():
+            if not node.id or not (node.name or "").strip():
+                continue
+            found.append(Requirement(node.id, node.name.strip(), node.level))
+    for content in analysis.required_contents:
+        if content.id and content.text.strip():
+            found.append(
+                Requirement(content.id, content.text.strip(), "content", content.criterion)
+            )
+    for requirement in found:
+        requirement.kinds, requirement.types = requirement_kinds(requirement.text)
+    return found
+
+
+# --- words ---------------------------------------------------------------------------------
+
+
+def _stems_of_words(words: list[str]) -> dict[str, list[str]]:
+    """The French stems (accents folded) of each word, as the block documents hold
+    them: one query for all."""
+    unique = sorted({w for w in words if w})
+    if not unique:
+        return {}
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT w, tsvector_to_array(enpyco_fts(w)) FROM unnest(%s::text[]) AS t(w)",
+            [unique],
+        )
+        return {word: list(stems or []) for word, stems in cursor.fetchall()}
+
+
+@dataclass
+class Terms:
+    """The stems of a text that matter, and a readable word for each."""
+
+    stems: list[str] = field(default_factory=list)
+    words: dict[str, str] = field(default_factory=dict)  # stem → the word as written
+
+
+def terms_of(texts: list[str]) -> list[Terms]:
+    """``Terms`` of each text (one query for all)."""
+    tokenised = [_WORD.findall(text or "") for text in texts]
+    stems = _stems_of_words([w.lower() for words in tokenised for w in words])
+    result = []
+    for words in tokenised:
+        terms = Terms()
+        for word in words:
+            for stem in stems.get(word.lower(), []):
+                if stem in GENERIC_STEMS or len(stem) < 3 or stem in terms.words:
+                    continue
+                terms.stems.append(stem)
+                terms.words[stem] = word.lower()
+        result.append(terms)
+    return result
+
+
+def _tsquery(stems) -> str:
+    """An OR tsquery of stems, for ``to_tsquery('simple', …)``."""
+    return " | ".join("'" + s.replace("'", "''").replace("\\", "") + "'" for s in stems)
+
+
+# --- blocks ---------------------------------------------------------------------------------
+
+
+@dataclass
+class Proposal:
+    requirement_id: str
+    confidence: float
+    reason: str
+    block_id: object = None
+    passage_id: object = None
+
+
+_CANDIDATES_SQL = """
+SELECT b.id, b.type::text, b.title,
+       tsvector_to_array(b.search_document),
+       tsvector_to_array(enpyco_fts(b.title)),
+       {similarity}
+FROM content_blocks b
+WHERE b.company_id = %(company)s
+  AND b.is_active
+  AND (b.valid_until IS NULL OR b.valid_until >= %(day)s)
+  AND {scope}
+ORDER BY {order}
+LIMIT %(limit)s
+"""
+
+
+def _candidates(company_id, day: datetime.date, terms: Terms, types, vector) -> list[tuple]:
+    params: dict = {"company": company_id, "day": day, "limit": CANDIDATES}
+    query = _tsquery(terms.stems)
+    if query:
+        params["query"] = query
+        rank = "ts_rank(b.search_document, to_tsquery('simple', %(query)s))"
+    else:
+        rank = "0"
+    if vector is not None and _has_block_embeddings():
+        params["vector"] = "[" + ",".join(repr(float(x)) for x in vector[0]) + "]"
+        params["model"] = vector[1]
+        similarity = (
+            "CASE WHEN b.embedding_model = %(model)s AND b.embedding_384 IS NOT NULL "
+            "THEN 1 - (b.embedding_384 <=> %(vector)s::vector) END"
+        )
+    else:
+        similarity = "NULL::float"
+    if types:
+        params["types"] = list(types)
+        scope = "b.type::text = ANY(%(types)s)"
+        order = f"{rank} DESC, b.updated_at DESC"
+        if similarity != "NULL::float":
+            order = f"coalesce({similarity}, 0) + 4 * {rank} DESC, b.updated_at DESC"
+    else:
+        if not query:
+            return []
+        scope = "b.search_document @@ to_tsquery('simple', %(query)s)"
+        order = f"{rank} DESC, b.updated_at DESC"
+    sql = _CANDIDATES_SQL.format(similarity=similarity, scope=scope, order=order)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+def _has_block_embeddings() -> bool:
+    """Whether content_blocks has its embedding columns (library.0010)."""
+    return any(f.name == "embedding_384" for f in ContentBlock._meta.get_fields())
+
+
+def _share(hits: set, terms: Terms) -> float:
+    return len(hits) / len(terms.stems) if terms.stems else 0.0
+
+
+def score_block(
+    requirement: Requirement, terms: Terms, context: Terms, row: tuple
+) -> tuple[float, str] | None:
+    """The confidence (0–1) of one candidate block for a requirement, and its reason;
+    None when the block should not be proposed."""
+    _id, block_type, _title, block_stems, title_stems, similarity = row
+    block_stems, title_stems = set(block_stems or []), set(title_stems or [])
+    in_title = set(terms.stems) & title_stems
+    in_body = (set(terms.stems) & block_stems) - in_title
+    lexical = min(1.0, (len(in_title) + 0.6 * len(in_body)) / max(1, len(terms.stems)))
+    context_hits = set(context.stems) & block_stems - set(terms.stems)
+    context_share = _share(context_hits, context)
+    typed = block_type in requirement.types
+    if requirement.types:
+        if not typed:
+            return None
+        confidence = 0.35 + 0.35 * lexical + 0.3 * context_share
+    else:
+        if lexical < 0.34:
+            return None
+        confidence = 0.15 + 0.65 * lexical + 0.2 * context_share
+    if similarity is not None:
+        confidence = 0.7 * confidence + 0.3 * max(0.0, float(similarity))
+    confidence = round(min(1.0, max(0.0, confidence)), 3)
+    parts = []
+    if typed:
+        parts.append(_("type: %(type)s") % {"type": BlockType(block_type).label})
+    matched = [terms.words[s] for s in terms.stems if s in in_title | in_body]
+    if matched:
+        parts.append(_("terms in common: %(terms)s") % {"terms": ", ".join(matched[:6])})
+    project_words = [context.words[s] for s in context.stems if s in context_hits]
+    if project_words:
+        parts.append(_("project's words: %(terms)s") % {"terms": ", ".join(project_words[:4])})
+    parts.append(_("lexical similarity %(value)s") % {"value": f"{lexical:.2f}".replace(".", ",")})
+    if similarity is not None:
+        parts.append(
+            _("semantic similarity %(value)s")
+            % {"value": f"{float(similarity):.2f}".replace(".", ",")}
+        )
+    return confidence, " ; ".join(parts)
+
+
+def propose_blocks(
+    company_id,
+    requirement: Requirement,
+    terms: Terms,
+    context: Terms,
+    day: datetime.date,
+    *,
+    exclude=frozenset(),
+    vector=None,
+    limit: int = BLOCKS_PER_REQUIREMENT,
+) -> list[Proposal]:
+    """The best blocks of the company for one requirement, best first."""
+    scored = []
+    for row in _candidates(company_id, day, terms, requirement.types, vector):
+        if row[0] in exclude:
+            continue
+        result = score_block(requirement, terms, context, row)
+        if result is None or result[0] < BLOCK_FLOOR:
+            continue
+        scored.append(Proposal(requirement.id, result[0], result[1], block_id=row[0]))
+    scored.sort(key=lambda p: -p.confidence)
+    return scored[:limit]
+
+
+def propose_passages(company, requirement: Requirement, query: str) -> list[Proposal]:
+    """The best passages of the company's past memoirs for one requirement."""
+    from rag.search import search_passages
+
+    passages, _facts = search_passages(company, query, k=PASSAGES_PER_REQUIREMENT)
+    found = []
+    for passage in passages:
+        if passage.score < PASSAGE_FLOOR:
+            continue
+        similarity = passage.similarity if passage.similarity is not None else 0.0
+        confidence = round(min(1.0, max(0.0, similarity)), 3)
+        reason = _("memoir passage: %(memoir)s%(heading)s; found by %(how)s") % {
+            "memoir": passage.memoire,
+            "heading": f" — {passage.heading}" if passage.heading else "",
+            "how": ", ".join(passage.found_by) or "—",
+        }
+        if passage.similarity is not None:
+            reason += " ; " + _("semantic similarity %(value)s") % {
+                "value": f"{passage.similarity:.2f}".replace(".", ",")
+            }
+        found.append(
+            Proposal(requirement.id, confidence, reason[:1000], passage_id=passage.chunk_id)
+        )
+    return found
+
+
+# --- the run --------------------------------------------------------------------------------
+
+
+def context_text(project: Project, row: RCAnalysis) -> str:
+    """The project's own words: its subject and lot (as the RC names them)."""
+    info = row.project_info if isinstance(row.project_info, dict) else {}
+    parts = [project.name or "", project.lot or ""]
+    for name in ("subject", "lot"):
+        fact = info.get(name)
+        if isinstance(fact, dict) and isinstance(fact.get("value"), str):
+            parts.append(fact["value"])
+    return " ".join(parts)
+
+
+class MatchingRefused(Exception):
+    """Matching cannot run as things are; nothing was changed."""
+
+
+def run_matching(
+    company,
+    project: Project,
+    *,
+    progress=None,
+    passages: bool = True,
+    today: datetime.date | None = None,
+) -> int:
+    """Propose content for every requirement of the company's ``project`` and write the
+    proposals (replacing those nobody decided on). Returns how many rows were written."""
+    project = Project.objects.for_company(company).get(pk=project.pk)
+    row = RCAnalysis.objects.for_company(company).filter(project=project).first()
+    if row is None:
+        raise MatchingRefused(_("This project has no RC analysis to match."))
+    requirements = requirements_of(row)
+    day = needed_on(project, today or timezone.localdate())
+    texts = [r.text for r in requirements]
+    all_terms = terms_of([*texts, context_text(project, row)])
+    context = all_terms[-1]
+    kept = {
+        (m.requirement_id, block)
+        for m in ContentMatch.objects.for_company(company)
+        .filter(project=project)
+        .filter(models_q_decided())
+        for block in (m.matched_blocks or [])
+    }
+    kept_passages = set(
+        ContentMatch.objects.for_company(company)
+        .filter(project=project, passage_chunk_id__isnull=False)
+        .filter(models_q_decided())
+        .values_list("requirement_id", "passage_chunk_id")
+    )
+    vectors = _requirement_vectors(texts) if _has_block_embeddings() else None
+    proposals: list[Proposal] = []
+    total = len(requirements)
+    for index, requirement in enumerate(requirements):
+        if progress:
+            progress(index, total, _("Matching %(id)s") % {"id": requirement.id})
+        exclude = {b for r, b in kept if r == requirement.id}
+        proposals.extend(
+            propose_blocks(
+                project.company_id,
+                requirement,
+                all_terms[index],
+                context,
+                day,
+                exclude=exclude,
+                vector=vectors[index] if vectors else None,
+            )
+        )
+        if passages and requirement.level != "element":
+            proposals.extend(
+                p
+                for p in propose_passages(company, requirement, requirement.text)
+                if (requirement.id, p.passage_id) not in kept_passages
+            )
+    with transaction.atomic():
+        ContentMatch.objects.for_company(company).filter(
+            project=project, approved=False, rejected=False
+        ).delete()
+        rows = [
+            ContentMatch(
+                company_id=project.company_id,
+                project=project,
+                requirement_id=p.requirement_id,
+                matched_blocks=[p.block_id] if p.block_id else [],
+                passage_chunk_id=p.passage_id,
+                confidence=p.confidence,
+                match_reason=p.reason,
+            )
+            for p in proposals
+        ]
+        ContentMatch.objects.bulk_create(rows)
+    if progress:
+        progress(total, total, _("Matching done"))
+    return len(rows)
+
+
+def models_q_decided():
+    """Rows a person decided on: approved or rejected."""
+    from django.db.models import Q
+
+    return Q(approved=True) | Q(rejected=True)
+
+
+def _requirement_vectors(texts: list[str]):
+    """(vector, model name) per requirement text, with the configured backend; None
+    when the backend does not give 384-dimension vectors or fails."""
+    from rag.embeddings import EmbeddingError, get_backend
+
+    backend = get_backend()
+    if getattr(backend, "dimensions", None) != 384:
+        return None
+    try:
+        vectors = [backend.embed_query(text) for text in texts]
+    except EmbeddingError:
+        return None
+    return [(v, backend.model_name) for v in vectors]
+
+
+# --- the job ---------------------------------------------------------------------------------
+
+#: Where matching may start from (a new run from "matched" proposes again).
+MATCHABLE = ("rc_analyzed", "matched")
+
+
+def record_state(project_id, state: dict) -> None:
+    """Merge ``state`` into the project's ``metadata["matching"]`` (one UPDATE)."""
+    import json
+
+    from django.db.models.expressions import RawSQL
+
+    Project.objects.filter(pk=project_id).update(
+        metadata=RawSQL(
+            "coalesce(metadata, '{}'::jsonb) || jsonb_build_object('matching', "
+            "coalesce(metadata->'matching', '{}'::jsonb) || %s::jsonb)",
+            [json.dumps(state)],
+        )
+    )
+
+
+def queue_matching(company, project: Project, *, user=None, now: bool = False, request=None):
+    """Queue the matching of the company's ``project``: it shows "matching" at once and
+    "matched" when the job has written its proposals; with ``now`` the job runs in this
+    process."""
+    from jobs import services as jobs
+    from jobs.models import JobKind
+    from projects import workflow
+    from projects.models import ProjectStatus
+
+    with transaction.atomic():
+        locked = Project.objects.for_company(company).select_for_update().get(pk=project.pk)
+        if locked.status not in MATCHABLE:
+            raise MatchingRefused(
+                _(
+                    "Matching can run once the RC is analysed, not while the project is "
+                    "“%(status)s”."
+                )
+                % {"status": ProjectStatus(locked.status).label}
+            )
+        if not RCAnalysis.objects.for_company(company).filter(project=locked).exists():
+            raise MatchingRefused(_("This project has no RC analysis to match."))
+        workflow.move(company, locked, ProjectStatus.MATCHING, request=request)
+        job = jobs.enqueue(company, JobKind.MATCHING, locked, user=user, queue=not now)
+        record_state(locked.pk, {"status": "queued", "job": str(job.pk), "error": None})
+    if now:
+        return jobs.run_inline(job)
+    return job
+
+
+def run_job(job, progress) -> dict:
+    """The work of a ``matching`` job (see ``projects.tasks``)."""
+    from jobs import registry
+    from projects import workflow
+    from projects.models import ProjectStatus
+
+    project = Project.objects.for_company(job.company_id).filter(pk=job.target_id).first()
+    if project is None:
+        raise registry.JobFailed(_("This project no longer exists."))
+    if project.status != ProjectStatus.MATCHING:
+        raise registry.JobFailed(
+            _("The project is no longer being matched (it is “%(status)s”).")
+            % {"status": ProjectStatus(project.status).label}
+        )
+    try:
+        written = run_matching(job.company_id, project, progress=progress)
+    except MatchingRefused as exc:
+        raise registry.JobFailed(str(exc)) from None
+    with transaction.atomic():
+        workflow.move(job.company_id, project, ProjectStatus.MATCHED)
+        record_state(
+            project.pk,
+            {
+                "status": "matched",
+                "job": str(job.pk),
+                "error": None,
+                "rows": written,
+                "matched_at": timezone.now().isoformat(),
+            },
+        )
+    return {"rows": written}
+
+
+def failed(job, message: str) -> None:
+    """A matching job that failed for good: the project goes back to "RC analysed" with
+    the error on it; the proposals of an earlier run are untouched."""
+    from projects import workflow
+    from projects.models import ProjectStatus
+
+    with transaction.atomic():
+        project = (
+            Project.objects.for_company(job.company_id)
+            .select_for_update()
+            .filter(pk=job.target_id)
+            .first()
+        )
+        if project is None:
+            return
+        if project.status == ProjectStatus.MATCHING:
+            workflow.move(job.company_id, project, ProjectStatus.RC_ANALYZED)
+        record_state(
+            project.pk,
+            {"status": "failed", "job": str(job.pk), "error": message},
+        )
