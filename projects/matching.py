@@ -652,3 +652,101 @@ def failed(job, message: str) -> None:
             project.pk,
             {"status": "failed", "job": str(job.pk), "error": message},
         )
+
+
+# --- decisions (the approval page, and the generation's helper) -----------------------------
+
+
+def _audit_request(request, user):
+    """What the audit rows read the author from: the request, or a user alone."""
+    if request is not None or user is None:
+        return request
+    from types import SimpleNamespace
+
+    return SimpleNamespace(user=user, META={})
+
+
+def match_of(company, project: Project, match_id) -> ContentMatch:
+    """The company's match ``match_id`` of ``project``; ContentMatch.DoesNotExist for
+    another company's id as for an id that does not exist."""
+    import uuid
+
+    try:
+        uuid.UUID(str(match_id))
+    except ValueError:
+        raise ContentMatch.DoesNotExist from None
+    return ContentMatch.objects.for_company(company).get(pk=match_id, project_id=project.pk)
+
+
+def approve(company, match, *, user=None, request=None, override_reason: str | None = None) -> int:
+    """Approve one of the company's matches (``services.set_approval``: expired content
+    needs ``override_reason``, else OutdatedContent). A rejected row is approved too."""
+    from projects import services
+
+    with transaction.atomic():
+        ContentMatch.objects.for_company(company).filter(pk=match.pk, rejected=True).update(
+            rejected=False
+        )
+        return services.set_approval(
+            company,
+            [match],
+            True,
+            request=_audit_request(request, user),
+            override_reason=override_reason,
+        )
+
+
+def reject(company, match, *, user=None, request=None) -> int:
+    """Turn down one of the company's matches: it is no longer approved and a new run
+    will not propose it again. Returns 1, or 0 when it was rejected already."""
+    from audit import services as audit
+
+    with transaction.atomic():
+        rows = list(
+            ContentMatch.objects.for_company(company)
+            .select_for_update()
+            .filter(pk=match.pk, rejected=False)
+        )
+        if not rows:
+            return 0
+        [row] = rows
+        ContentMatch.objects.filter(pk=row.pk).update(approved=False, rejected=True)
+        audit.record_objects(
+            "reject",
+            rows,
+            request=_audit_request(request, user),
+            details_for=lambda m: {
+                "changes": {
+                    "approved": {"old": m.approved, "new": False},
+                    "rejected": {"old": False, "new": True},
+                }
+            },
+        )
+    return 1
+
+
+def add_block(company, project: Project, requirement_id: str, block_id) -> ContentMatch:
+    """A row proposing one more of the company's blocks for a requirement of the
+    project's analysis (not approved yet: ``approve`` it). LookupError for a
+    requirement the analysis has not, or a block the company has not."""
+    row = RCAnalysis.objects.for_company(company).filter(project_id=project.pk).first()
+    ids = {r.id for r in requirements_of(row)} if row else set()
+    if requirement_id not in ids:
+        raise LookupError(_("This requirement is not in the project's RC analysis."))
+    block = ContentBlock.objects.for_company(company).filter(pk=block_id).first()
+    if block is None:
+        raise LookupError(_("This content block does not exist."))
+    existing = (
+        ContentMatch.objects.for_company(company)
+        .filter(project_id=project.pk, requirement_id=requirement_id, matched_blocks=[block.pk])
+        .first()
+    )
+    if existing is not None:
+        return existing
+    return ContentMatch.objects.create(
+        project=Project.objects.for_company(company).get(pk=project.pk),
+        requirement_id=requirement_id,
+        matched_blocks=[block.pk],
+        confidence=None,
+        match_reason=_("Added by hand from the library"),
+    )
