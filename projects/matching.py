@@ -50,6 +50,11 @@ PASSAGES_PER_REQUIREMENT = 2
 CANDIDATES = 40
 #: Under this confidence a block is not proposed.
 BLOCK_FLOOR = 0.3
+#: A block is proposed only when its confidence is at least this share of the best
+#: block's for the same requirement (the others are there to fill the list).
+RELATIVE_FLOOR = 0.6
+#: Part of the semantic similarity in a block's confidence, when blocks are embedded.
+SEMANTIC_WEIGHT = 0.35
 #: Under this score a memoir passage is not proposed.
 PASSAGE_FLOOR = 0.02
 
@@ -67,7 +72,6 @@ KINDS: tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...] = (
             r"\bintervenant",
             r"\beffectif",
             r"\bcompetence",
-            r"\bqualification",
             r"\bchef de chantier",
             r"\bconducteur de travaux",
             r"\bcompagnon",
@@ -88,14 +92,26 @@ KINDS: tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...] = (
             r"\bsante",
             r"\bprevention",
             r"\bcertifi",
+            r"\bqualification",
             r"\bqse\b",
             r"\bqualibat",
             r"\biso\b",
             r"\bmase\b",
-            r"\benvironnement",
-            r"\bdechet",
+            r"\bcontrole",
         ),
         (T.CERTIFICATION, T.PROCEDURE),
+    ),
+    (
+        "environment",
+        (
+            r"\benvironnement",
+            r"\bdechet",
+            r"\bnuisance",
+            r"\brecycl",
+            r"\bvaloris",
+            r"\btri\b",
+        ),
+        (T.PROCEDURE, T.CERTIFICATION, T.METHODOLOGY_TEMPLATE),
     ),
     (
         "references",
@@ -127,45 +143,17 @@ KINDS: tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...] = (
     ),
 )
 
-#: Words that say nothing about what is asked (stems of the folded text).
-GENERIC_STEMS = frozenset(
-    {
-        "valeur",
-        "techniqu",
-        "offre",
-        "candidat",
-        "memoir",
-        "propos",
-        "mis",
-        "oeuvr",
-        "prevus",
-        "prevu",
-        "dispos",
-        "disposit",
-        "moyen",
-        "critere",
-        "sous",
-        "note",
-        "point",
-        "apprecie",
-        "appreci",
-        "jug",
-        "lot",
-        "travaux",
-        "chantier",
-        "marche",
-        "affect",
-        "detail",
-        "detaill",
-        "descript",
-        "present",
-        "pour",
-        "mise",
-        "ainsi",
-        "notamment",
-        "dont",
-    }
+#: Words that say nothing about what is asked: their stems are left out of the terms.
+GENERIC_WORDS = (
+    "valeur technique offre candidat candidats mémoire proposé proposés prévus mis mise "
+    "œuvre oeuvre disposition dispositions moyens moyen critère critères sous note points "
+    "apprécié appréciée jugé lot travaux chantier chantiers marché affectés affecté détail "
+    "détaillé description présentation pour ainsi notamment dont commune entreprise "
+    "ensemble général générale opération prestations"
 )
+#: A word that names a kind of requirement ("humains", "matériels", "certifications")
+#: weighs this much in the lexical similarity: it chose the block type already.
+KIND_WORD_WEIGHT = 0.3
 
 _WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
 
@@ -244,21 +232,35 @@ class Terms:
 
     stems: list[str] = field(default_factory=list)
     words: dict[str, str] = field(default_factory=dict)  # stem → the word as written
+    weights: dict[str, float] = field(default_factory=dict)  # stem → weight when not 1
+
+    def weight(self, stems) -> float:
+        return sum(self.weights.get(s, 1.0) for s in stems)
+
+
+def is_kind_word(word: str) -> bool:
+    """Whether ``word`` names a kind of requirement (see KINDS)."""
+    folded = fold(word)
+    return any(re.match(p.replace(r"\b", "", 1), folded) for _k, ps, _t in KINDS for p in ps)
 
 
 def terms_of(texts: list[str]) -> list[Terms]:
     """``Terms`` of each text (one query for all)."""
     tokenised = [_WORD.findall(text or "") for text in texts]
-    stems = _stems_of_words([w.lower() for words in tokenised for w in words])
+    generic_words = _WORD.findall(GENERIC_WORDS)
+    stems = _stems_of_words([w.lower() for words in [*tokenised, generic_words] for w in words])
+    generic = {stem for word in generic_words for stem in stems.get(word.lower(), [])}
     result = []
     for words in tokenised:
         terms = Terms()
         for word in words:
             for stem in stems.get(word.lower(), []):
-                if stem in GENERIC_STEMS or len(stem) < 3 or stem in terms.words:
+                if stem in generic or len(stem) < 3 or stem in terms.words:
                     continue
                 terms.stems.append(stem)
                 terms.words[stem] = word.lower()
+                if is_kind_word(word):
+                    terms.weights[stem] = KIND_WORD_WEIGHT
         result.append(terms)
     return result
 
@@ -278,6 +280,7 @@ class Proposal:
     reason: str
     block_id: object = None
     passage_id: object = None
+    block_type: str = ""
 
 
 _CANDIDATES_SQL = """
@@ -303,7 +306,7 @@ def _candidates(company_id, day: datetime.date, terms: Terms, types, vector) -> 
         rank = "ts_rank(b.search_document, to_tsquery('simple', %(query)s))"
     else:
         rank = "0"
-    if vector is not None and _has_block_embeddings():
+    if vector is not None:
         params["vector"] = "[" + ",".join(repr(float(x)) for x in vector[0]) + "]"
         params["model"] = vector[1]
         similarity = (
@@ -329,17 +332,12 @@ def _candidates(company_id, day: datetime.date, terms: Terms, types, vector) -> 
         return cursor.fetchall()
 
 
-def _has_block_embeddings() -> bool:
-    """Whether content_blocks has its embedding columns (library.0010)."""
-    return any(f.name == "embedding_384" for f in ContentBlock._meta.get_fields())
-
-
 def _share(hits: set, terms: Terms) -> float:
     return len(hits) / len(terms.stems) if terms.stems else 0.0
 
 
 def score_block(
-    requirement: Requirement, terms: Terms, context: Terms, row: tuple
+    requirement: Requirement, terms: Terms, context: Terms, row: tuple, semantic=None
 ) -> tuple[float, str] | None:
     """The confidence (0–1) of one candidate block for a requirement, and its reason;
     None when the block should not be proposed."""
@@ -347,7 +345,10 @@ def score_block(
     block_stems, title_stems = set(block_stems or []), set(title_stems or [])
     in_title = set(terms.stems) & title_stems
     in_body = (set(terms.stems) & block_stems) - in_title
-    lexical = min(1.0, (len(in_title) + 0.6 * len(in_body)) / max(1, len(terms.stems)))
+    total = terms.weight(terms.stems)
+    lexical = (
+        min(1.0, (terms.weight(in_title) + 0.6 * terms.weight(in_body)) / total) if total else 0.0
+    )
     context_hits = set(context.stems) & block_stems - set(terms.stems)
     context_share = _share(context_hits, context)
     typed = block_type in requirement.types
@@ -359,8 +360,8 @@ def score_block(
         if lexical < 0.34:
             return None
         confidence = 0.15 + 0.65 * lexical + 0.2 * context_share
-    if similarity is not None:
-        confidence = 0.7 * confidence + 0.3 * max(0.0, float(similarity))
+    if semantic is not None:
+        confidence = (1 - SEMANTIC_WEIGHT) * confidence + SEMANTIC_WEIGHT * semantic
     confidence = round(min(1.0, max(0.0, confidence)), 3)
     parts = []
     if typed:
@@ -393,14 +394,27 @@ def propose_blocks(
 ) -> list[Proposal]:
     """The best blocks of the company for one requirement, best first."""
     scored = []
-    for row in _candidates(company_id, day, terms, requirement.types, vector):
+    rows = [r for r in _candidates(company_id, day, terms, requirement.types, vector)]
+    sims = [float(r[5]) for r in rows if r[5] is not None]
+    low, high = (min(sims), max(sims)) if sims else (0.0, 0.0)
+    for row in rows:
         if row[0] in exclude:
             continue
-        result = score_block(requirement, terms, context, row)
+        semantic = None
+        if row[5] is not None:
+            # Cosines of one model crowd in a narrow band: what tells blocks apart is
+            # where each stands between the requirement's nearest and farthest.
+            semantic = (float(row[5]) - low) / (high - low) if high > low else 1.0
+        result = score_block(requirement, terms, context, row, semantic)
         if result is None or result[0] < BLOCK_FLOOR:
             continue
-        scored.append(Proposal(requirement.id, result[0], result[1], block_id=row[0]))
+        scored.append(
+            Proposal(requirement.id, result[0], result[1], block_id=row[0], block_type=row[1])
+        )
     scored.sort(key=lambda p: -p.confidence)
+    if scored:
+        best = scored[0].confidence
+        scored = [p for p in scored if p.confidence >= best * RELATIVE_FLOOR]
     return scored[:limit]
 
 
@@ -480,7 +494,10 @@ def run_matching(
         .filter(models_q_decided())
         .values_list("requirement_id", "passage_chunk_id")
     )
-    vectors = _requirement_vectors(texts) if _has_block_embeddings() else None
+    project_words = context_text(project, row)
+    vectors = _requirement_vectors(
+        project.company_id, [f"{text} — {project_words}" for text in texts]
+    )
     proposals: list[Proposal] = []
     total = len(requirements)
     for index, requirement in enumerate(requirements):
@@ -533,19 +550,21 @@ def models_q_decided():
     return Q(approved=True) | Q(rejected=True)
 
 
-def _requirement_vectors(texts: list[str]):
-    """(vector, model name) per requirement text, with the configured backend; None
-    when the backend does not give 384-dimension vectors or fails."""
-    from rag.embeddings import EmbeddingError, get_backend
+def _requirement_vectors(company_id, texts: list[str]):
+    """(vector, model name) per requirement text with the configured backend, when
+    some of the company's blocks were embedded by the same model; else None."""
+    from library import embeddings
+    from rag.embeddings import get_backend
 
-    backend = get_backend()
-    if getattr(backend, "dimensions", None) != 384:
+    model = getattr(get_backend(), "model_name", None)
+    if not (
+        ContentBlock.objects.for_company(company_id)
+        .filter(embedding_model=model, embedding_384__isnull=False)
+        .exists()
+    ):
         return None
-    try:
-        vectors = [backend.embed_query(text) for text in texts]
-    except EmbeddingError:
-        return None
-    return [(v, backend.model_name) for v in vectors]
+    vectors = [embeddings.query_vector(text) for text in texts]
+    return None if any(v is None for v in vectors) else vectors
 
 
 # --- the job ---------------------------------------------------------------------------------
