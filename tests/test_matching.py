@@ -254,3 +254,101 @@ def test_a_failed_job_moves_the_project_back(member, analysis):
     assert project.status == ProjectStatus.RC_ANALYZED
     assert project.metadata["matching"]["error"]
     assert done.pk == job.pk
+
+
+# --- block embeddings ----------------------------------------------------------------------
+
+
+def test_saving_a_block_queues_its_embedding_for_its_company(member):
+    from library import services as library_services
+    from library.models import ContentBlock
+
+    other = UserFactory()
+    draft = ContentBlock(
+        type=BlockType.PROCEDURE,
+        title="Procédure de gestion des déchets",
+        content="Tri des déchets à la source.",
+        metadata={},
+        created_by=member,
+    )
+    saved = library_services.save_block(member.company, draft, user=member)
+    foreign = ContentBlockFactory(company=other.company, title="Déchets", content="Tri")
+    [job] = Job.objects.filter(kind="block_embedding")
+    assert (job.company_id, job.target_id) == (member.company.pk, saved.pk)
+    [done] = run_queued_jobs()
+    assert done.status == JobStatus.SUCCEEDED, done.error
+    saved.refresh_from_db()
+    foreign.refresh_from_db()
+    assert saved.embedding_model == "test-hashing-64" and len(saved.embedding_384) == 384
+    assert foreign.embedding_384 is None
+    # Embedding another company's block through this company writes nothing.
+    from library import embeddings
+
+    assert embeddings.embed_blocks(member.company, [foreign.pk]) == 0
+
+
+def test_embeddings_rank_blocks_and_are_in_the_reason(member, analysis, library):
+    from library import embeddings
+    from library.models import ContentBlock
+
+    ids = list(ContentBlock.objects.filter(company=member.company).values_list("pk", flat=True))
+    assert embeddings.embed_blocks(member.company, ids) == len(ids)
+    matching.run_matching(member.company, analysis.project, passages=False)
+    row = ContentMatch.objects.get(
+        project=analysis.project, requirement_id="R1", matched_blocks=[library["method"].pk]
+    )
+    assert "sémantique" in row.match_reason or "semantic" in row.match_reason
+    everything = {
+        b for m in ContentMatch.objects.filter(project=analysis.project) for b in m.matched_blocks
+    }
+    assert not {library["mase_old"].pk, library["inactive"].pk} & everything
+
+
+def test_evaluate_matching_prints_the_figures_and_no_expired_block():
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    out = StringIO()
+    call_command("evaluate_matching", "--lexical", stdout=out, stderr=StringIO())
+    text = out.getvalue()
+    assert "| **all** | 43 |" in text and "recall@5" in text
+    assert "expired or inactive blocks proposed: 0" in text
+    assert "other company's blocks proposed: 0" in text
+
+
+def _memoir(company, text: str):
+    from django.core.files.base import ContentFile
+    from django.core.files.storage import default_storage
+
+    from config import storage
+    from rag.indexing import index_memoire
+    from tests.factories import MemoireFactory
+    from tests.fake_embeddings import HashingBackend
+
+    memoire = MemoireFactory.build(company=company, filename="memoire.txt", uploaded_by=None)
+    memoire.storage_path = default_storage.save(
+        storage.memoir_path(company.pk, memoire.pk, "memoire.txt"), ContentFile(text.encode())
+    )
+    memoire.save()
+    index_memoire(company, memoire.pk, backend=HashingBackend())
+    return memoire
+
+
+def test_memoir_passages_of_the_company_are_proposed(member, analysis):
+    from rag.models import DocumentChunk
+
+    text = (
+        "Méthodologie d'exécution\n\nNotre méthodologie d'exécution des travaux d'éclairage "
+        "public repose sur un phasage par rue et une mise en service progressive."
+    )
+    mine = _memoir(member.company, text)
+    theirs = _memoir(CompanyFactory(), text)
+    matching.run_matching(member.company, analysis.project)
+    rows = ContentMatch.objects.filter(project=analysis.project, passage_chunk_id__isnull=False)
+    chunks = DocumentChunk.objects.filter(pk__in=[r.passage_chunk_id for r in rows])
+    assert rows.filter(requirement_id="R1").exists()
+    assert {c.memoire_id for c in chunks} == {mine.pk}
+    assert theirs.pk not in {c.memoire_id for c in chunks}
+    row = rows.filter(requirement_id="R1").first()
+    assert row.matched_blocks == [] and 0 <= row.confidence <= 1 and row.match_reason
