@@ -50,13 +50,20 @@ PASSAGES_PER_REQUIREMENT = 2
 CANDIDATES = 40
 #: Under this confidence a block is not proposed.
 BLOCK_FLOOR = 0.3
+#: In a typed requirement, the part of the requirement's words (the rest of 0.65 goes
+#: to the project's words).
+TYPED_LEXICAL = 0.55
 #: A block is proposed only when its confidence is at least this share of the best
 #: block's for the same requirement (the others are there to fill the list).
 RELATIVE_FLOOR = 0.6
+#: Nor when it is more than this below the best block's.
+MARGIN = 1.0
 #: Part of the semantic similarity in a block's confidence, when blocks are embedded.
 SEMANTIC_WEIGHT = 0.35
 #: Under this score a memoir passage is not proposed.
 PASSAGE_FLOOR = 0.02
+
+AMBIGUOUS_QUALIFICATION = r"\bqualification"
 
 #: What a requirement is about, read from its words (folded, lower case): the block
 #: types it calls for. Several kinds may apply ("moyens humains et matériels").
@@ -92,7 +99,7 @@ KINDS: tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...] = (
             r"\bsante",
             r"\bprevention",
             r"\bcertifi",
-            r"\bqualification",
+            AMBIGUOUS_QUALIFICATION,
             r"\bqse\b",
             r"\bqualibat",
             r"\biso\b",
@@ -153,7 +160,7 @@ GENERIC_WORDS = (
 )
 #: A word that names a kind of requirement ("humains", "matériels", "certifications")
 #: weighs this much in the lexical similarity: it chose the block type already.
-KIND_WORD_WEIGHT = 0.3
+KIND_WORD_WEIGHT = 0.6
 
 _WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
 
@@ -179,12 +186,20 @@ class Requirement:
 def requirement_kinds(text: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """The kinds a requirement's text calls for, and their block types in order."""
     folded = fold(text)
-    kinds, types = [], []
-    for kind, patterns, kind_types in KINDS:
-        if any(re.search(p, folded) for p in patterns):
-            kinds.append(kind)
-            types.extend(t for t in kind_types if t not in types)
-    return tuple(kinds), tuple(str(t) for t in types)
+    found: dict[str, set] = {}
+    for kind, patterns, _types in KINDS:
+        hits = {p for p in patterns if re.search(p, folded)}
+        if hits:
+            found[kind] = hits
+    # "la qualification de l'équipe" is about people, not certificates.
+    if "staff" in found and found.get("quality") == {AMBIGUOUS_QUALIFICATION}:
+        del found["quality"]
+    kinds = [kind for kind, _p, _t in KINDS if kind in found]
+    types: list[str] = []
+    for kind, _patterns, kind_types in KINDS:
+        if kind in found:
+            types.extend(str(t) for t in kind_types if str(t) not in types)
+    return tuple(kinds), tuple(types)
 
 
 def requirements_of(row: RCAnalysis) -> list[Requirement]:
@@ -355,7 +370,7 @@ def score_block(
     if requirement.types:
         if not typed:
             return None
-        confidence = 0.35 + 0.35 * lexical + 0.3 * context_share
+        confidence = 0.35 + TYPED_LEXICAL * lexical + (0.65 - TYPED_LEXICAL) * context_share
     else:
         if lexical < 0.34:
             return None
@@ -414,7 +429,8 @@ def propose_blocks(
     scored.sort(key=lambda p: -p.confidence)
     if scored:
         best = scored[0].confidence
-        scored = [p for p in scored if p.confidence >= best * RELATIVE_FLOOR]
+        floor = max(best * RELATIVE_FLOOR, best - MARGIN)
+        scored = [p for p in scored if p.confidence >= floor]
     return scored[:limit]
 
 
