@@ -415,7 +415,9 @@ def propose_blocks(
     for row in rows:
         if row[0] in exclude:
             continue
-        semantic = None
+        # A block not embedded yet (saved before embeddings, job still waiting) stands
+        # in the middle rather than last.
+        semantic = 0.5 if sims else None
         if row[5] is not None:
             # Cosines of one model crowd in a narrow band: what tells blocks apart is
             # where each stands between the requirement's nearest and farthest.

@@ -352,3 +352,25 @@ def test_memoir_passages_of_the_company_are_proposed(member, analysis):
     assert theirs.pk not in {c.memoire_id for c in chunks}
     row = rows.filter(requirement_id="R1").first()
     assert row.matched_blocks == [] and 0 <= row.confidence <= 1 and row.match_reason
+
+
+def test_embed_blocks_fills_what_is_missing(member):
+    from io import StringIO
+
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    first = ContentBlockFactory(company=member.company)
+    second = ContentBlockFactory(company=member.company)
+    other = ContentBlockFactory()
+    out = StringIO()
+    call_command("embed_blocks", "--company", str(member.company.pk), "--now", stdout=out)
+    assert out.getvalue().startswith("2 block(s) embedded")
+    for block in (first, second, other):
+        block.refresh_from_db()
+    assert first.embedding_model == second.embedding_model == "test-hashing-64"
+    assert other.embedding_model is None
+    call_command("embed_blocks", "--all", stdout=out)  # only the other company's is left
+    assert Job.objects.filter(kind="block_embedding", target_id=other.pk).count() == 1
+    with pytest.raises(CommandError):
+        call_command("embed_blocks", "--company", "pas-un-id")

@@ -254,3 +254,13 @@ def test_approve_helper_for_other_services(member, analysis):
     assert matching.approve(member.company, match, user=member) == 1
     entry = AuditLog.objects.get(resource_id=match.pk, action="content_match.approve")
     assert entry.user_id == member.pk
+
+
+def test_adding_an_expired_block_asks_for_the_override(client, member, analysis):
+    old = expired_cert(member.company)
+    response = client.post(
+        decide(analysis.project), {"decision": "add", "requirement": "C1.2", "block": old.pk}
+    )
+    assert response.status_code == 200 and 'id="override-form"' in response.content.decode()
+    row = ContentMatch.objects.get(project=analysis.project, requirement_id="C1.2")
+    assert row.matched_blocks == [old.pk] and not row.approved
