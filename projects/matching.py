@@ -438,9 +438,13 @@ def propose_blocks(
 
 def propose_passages(company, requirement: Requirement, query: str) -> list[Proposal]:
     """The best passages of the company's past memoirs for one requirement."""
+    from rag.embeddings import EmbeddingError
     from rag.search import search_passages
 
-    passages, _facts = search_passages(company, query, k=PASSAGES_PER_REQUIREMENT)
+    try:
+        passages, _facts = search_passages(company, query, k=PASSAGES_PER_REQUIREMENT)
+    except EmbeddingError:
+        return []  # the blocks are still proposed; the passages wait for the next run
     found = []
     for passage in passages:
         if passage.score < PASSAGE_FLOOR:
@@ -770,6 +774,12 @@ def add_block(company, project: Project, requirement_id: str, block_id) -> Conte
     ids = {r.id for r in requirements_of(row)} if row else set()
     if requirement_id not in ids:
         raise LookupError(_("This requirement is not in the project's RC analysis."))
+    import uuid
+
+    try:
+        block_id = uuid.UUID(str(block_id))
+    except ValueError:
+        raise LookupError(_("This content block does not exist.")) from None
     block = ContentBlock.objects.for_company(company).filter(pk=block_id).first()
     if block is None:
         raise LookupError(_("This content block does not exist."))

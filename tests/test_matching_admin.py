@@ -264,3 +264,12 @@ def test_adding_an_expired_block_asks_for_the_override(client, member, analysis)
     assert response.status_code == 200 and 'id="override-form"' in response.content.decode()
     row = ContentMatch.objects.get(project=analysis.project, requirement_id="C1.2")
     assert row.matched_blocks == [old.pk] and not row.approved
+
+
+@pytest.mark.parametrize("block", ["pas-un-uuid", "", str(uuid.uuid4())])
+def test_a_bad_block_id_is_a_french_message_not_an_error(client, member, analysis, block):
+    response = client.post(
+        decide(analysis.project), {"decision": "add", "requirement": "R1", "block": block}
+    )
+    assert response.status_code == 302
+    assert not ContentMatch.objects.filter(project=analysis.project).exists()
