@@ -53,6 +53,8 @@ BLOCK_FLOOR = 0.3
 #: In a typed requirement, the part of the requirement's words (the rest of 0.65 goes
 #: to the project's words).
 TYPED_LEXICAL = 0.55
+#: The same when the requirement only names its kind.
+KIND_ONLY_LEXICAL = 0.15
 #: A block is proposed only when its confidence is at least this share of the best
 #: block's for the same requirement (the others are there to fill the list).
 RELATIVE_FLOOR = 0.6
@@ -64,6 +66,19 @@ SEMANTIC_WEIGHT = 0.35
 PASSAGE_FLOOR = 0.02
 
 AMBIGUOUS_QUALIFICATION = r"\bqualification"
+
+#: The words documents of a kind use, whichever words the requirement chose: a block
+#: that has some of them is closer to what the kind asks for (a MASE certificate for
+#: "mesures de sécurité", though it never says "mesures").
+KIND_VOCABULARY = {
+    "safety": "sécurité santé prévention risques protection PPSPS MASE accueil ISO 45001",
+    "quality": "qualité assurance contrôle contrôles autocontrôle ISO 9001 non-conformité",
+    "environment": "environnement environnemental déchets tri valorisation nuisances ISO 14001",
+}
+#: Weight of the kind's vocabulary in a block's confidence.
+VOCABULARY_WEIGHT = 0.25
+#: Words of the vocabulary a block needs to get all of that weight.
+VOCABULARY_HITS = 3
 
 #: What a requirement is about, read from its words (folded, lower case): the block
 #: types it calls for. Several kinds may apply ("moyens humains et matériels").
@@ -91,13 +106,14 @@ KINDS: tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...] = (
         (T.EQUIPMENT,),
     ),
     (
+        "safety",
+        (r"\bsecurite", r"\bhygiene", r"\bsante\b", r"\bprevention", r"\bprotection"),
+        (T.PROCEDURE, T.CERTIFICATION),
+    ),
+    (
         "quality",
         (
             r"\bqualite",
-            r"\bsecurite",
-            r"\bhygiene",
-            r"\bsante",
-            r"\bprevention",
             r"\bcertifi",
             AMBIGUOUS_QUALIFICATION,
             r"\bqse\b",
@@ -181,6 +197,7 @@ class Requirement:
     criterion: str | None = None  # the criterion id a required content serves
     kinds: tuple[str, ...] = ()
     types: tuple[str, ...] = ()
+    vocabulary: frozenset = frozenset()  # stems of KIND_VOCABULARY for its kinds
 
 
 def requirement_kinds(text: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
@@ -365,12 +382,19 @@ def score_block(
         min(1.0, (terms.weight(in_title) + 0.6 * terms.weight(in_body)) / total) if total else 0.0
     )
     context_hits = set(context.stems) & block_stems - set(terms.stems)
+    vocabulary_share = min(1.0, len(requirement.vocabulary & block_stems) / VOCABULARY_HITS)
     context_share = _share(context_hits, context)
     typed = block_type in requirement.types
     if requirement.types:
         if not typed:
             return None
-        confidence = 0.35 + TYPED_LEXICAL * lexical + (0.65 - TYPED_LEXICAL) * context_share
+        # "Moyens matériels affectés au chantier" says nothing but its kind: the
+        # project's words tell the blocks apart.
+        specific = any(terms.weights.get(s, 1.0) == 1.0 for s in terms.stems)
+        lexical_weight = TYPED_LEXICAL if specific else KIND_ONLY_LEXICAL
+        confidence = 0.35 + lexical_weight * lexical + (0.65 - lexical_weight) * context_share
+        if requirement.vocabulary:
+            confidence = (1 - VOCABULARY_WEIGHT) * confidence + VOCABULARY_WEIGHT * vocabulary_share
     else:
         if lexical < 0.34:
             return None
@@ -503,6 +527,14 @@ def run_matching(
     texts = [r.text for r in requirements]
     all_terms = terms_of([*texts, context_text(project, row)])
     context = all_terms[-1]
+    vocabularies = dict(zip(KIND_VOCABULARY, terms_of(list(KIND_VOCABULARY.values())), strict=True))
+    for requirement in requirements:
+        requirement.vocabulary = frozenset(
+            stem
+            for kind in requirement.kinds
+            if kind in vocabularies
+            for stem in vocabularies[kind].stems
+        )
     kept = {
         (m.requirement_id, block)
         for m in ContentMatch.objects.for_company(company)
