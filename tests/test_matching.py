@@ -374,3 +374,19 @@ def test_embed_blocks_fills_what_is_missing(member):
     assert Job.objects.filter(kind="block_embedding", target_id=other.pk).count() == 1
     with pytest.raises(CommandError):
         call_command("embed_blocks", "--company", "pas-un-id")
+
+
+@pytest.mark.parametrize(
+    ("text", "kinds"),
+    [
+        ("Moyens humains et matériels", ("staff", "equipment")),
+        ("Composition et qualification de l'équipe", ("staff",)),
+        ("Qualifications et certifications de l'entreprise", ("quality",)),
+        ("Mesures d'hygiène et de sécurité", ("safety",)),
+        ("Gestion des déchets de chantier", ("environment",)),
+        ("Références de travaux similaires", ("references",)),
+        ("Prix des prestations", ()),
+    ],
+)
+def test_requirement_kinds(text, kinds):
+    assert matching.requirement_kinds(text)[0] == kinds
