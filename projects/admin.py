@@ -21,7 +21,7 @@ from django.utils.translation import ngettext
 
 from jobs.models import Job, JobKind
 from library.models import ContentBlock
-from projects import matching_admin, services, workflow
+from projects import matching, matching_admin, services, workflow
 from projects.forms import (
     ProjectDocumentForm,
     ProjectForm,
@@ -560,6 +560,19 @@ class ContentMatchForm(forms.ModelForm):
         cleaned = super().clean()
         project = cleaned.get("project")
         blocks = cleaned.get("matched_blocks") or []
+        requirement = cleaned.get("requirement_id")
+        known = matching.requirement_ids(project.company_id, project) if project else None
+        if requirement and known is not None and requirement not in known:
+            self.add_error(
+                "requirement_id",
+                forms.ValidationError(
+                    _(
+                        "The RC analysis of this project has no requirement “%(id)s” (it has %(ids)s)."
+                    )
+                    % {"id": requirement, "ids": ", ".join(known) or "—"},
+                    code="unknown_requirement",
+                ),
+            )
         if not (self.instance.pk and self.instance.approved and project):
             return cleaned
         added = set(blocks) - set(self.instance.matched_blocks or [])

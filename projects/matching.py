@@ -829,3 +829,17 @@ def add_block(company, project: Project, requirement_id: str, block_id) -> Conte
         confidence=None,
         match_reason=_("Added by hand from the library"),
     )
+
+
+def requirement_ids(company, project: Project) -> list[str] | None:
+    """The ids a match of the company's ``project`` may name (its analysis'
+    requirements, and the special requirements S1, S2), in order; None without an
+    analysis."""
+    row = RCAnalysis.objects.for_company(company).filter(project_id=project.pk).first()
+    if row is None:
+        return None
+    ids = [r.id for r in requirements_of(row)]
+    for item in row.special_requirements if isinstance(row.special_requirements, list) else []:
+        if isinstance(item, dict) and item.get("id") and item["id"] not in ids:
+            ids.append(str(item["id"]))
+    return ids

@@ -273,3 +273,14 @@ def test_a_bad_block_id_is_a_french_message_not_an_error(client, member, analysi
     )
     assert response.status_code == 302
     assert not ContentMatch.objects.filter(project=analysis.project).exists()
+
+
+def test_a_match_typed_by_hand_must_name_a_requirement_of_the_analysis(client, member, analysis):
+    block = method_block(member.company)
+    add = reverse("admin:projects_contentmatch_add")
+    data = {"project": analysis.project.pk, "matched_blocks": str(block.pk), "confidence": "0.5"}
+    refused = client.post(add, {**data, "requirement_id": "RS-99"})
+    assert refused.status_code == 200
+    assert "RS-99" in str(refused.context["adminform"].form.errors["requirement_id"])
+    assert client.post(add, {**data, "requirement_id": "C1.2"}).status_code == 302
+    assert ContentMatch.objects.filter(project=analysis.project, requirement_id="C1.2").exists()
