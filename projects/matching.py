@@ -27,10 +27,15 @@ down is not proposed again) stay.
 from __future__ import annotations
 
 import datetime
+import json
 import re
+import unicodedata
+import uuid
 from dataclasses import dataclass, field
 
 from django.db import connection, transaction
+from django.db.models import Q
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -42,6 +47,8 @@ from projects.services import needed_on
 
 T = BlockType
 
+#: Rows a person decided on: approved or rejected.
+DECIDED = Q(approved=True) | Q(rejected=True)
 #: Blocks proposed per requirement, at most.
 BLOCKS_PER_REQUIREMENT = 5
 #: Memoir passages proposed per requirement, at most.
@@ -183,8 +190,6 @@ _WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
 
 def fold(text: str) -> str:
     """Lower case, French accents folded (for the kind patterns)."""
-    import unicodedata
-
     decomposed = unicodedata.normalize("NFKD", text.lower())
     return "".join(c for c in decomposed if not unicodedata.combining(c)).replace("’", "'")
 
@@ -537,15 +542,13 @@ def run_matching(
         )
     kept = {
         (m.requirement_id, block)
-        for m in ContentMatch.objects.for_company(company)
-        .filter(project=project)
-        .filter(models_q_decided())
+        for m in ContentMatch.objects.for_company(company).filter(project=project).filter(DECIDED)
         for block in (m.matched_blocks or [])
     }
     kept_passages = set(
         ContentMatch.objects.for_company(company)
         .filter(project=project, passage_chunk_id__isnull=False)
-        .filter(models_q_decided())
+        .filter(DECIDED)
         .values_list("requirement_id", "passage_chunk_id")
     )
     project_words = context_text(project, row)
@@ -597,13 +600,6 @@ def run_matching(
     return len(rows)
 
 
-def models_q_decided():
-    """Rows a person decided on: approved or rejected."""
-    from django.db.models import Q
-
-    return Q(approved=True) | Q(rejected=True)
-
-
 def _requirement_vectors(company_id, texts: list[str]):
     """(vector, model name) per requirement text with the configured backend, when
     some of the company's blocks were embedded by the same model; else None."""
@@ -629,10 +625,6 @@ MATCHABLE = ("rc_analyzed", "matched")
 
 def record_state(project_id, state: dict) -> None:
     """Merge ``state`` into the project's ``metadata["matching"]`` (one UPDATE)."""
-    import json
-
-    from django.db.models.expressions import RawSQL
-
     Project.objects.filter(pk=project_id).update(
         metadata=RawSQL(
             "coalesce(metadata, '{}'::jsonb) || jsonb_build_object('matching', "
@@ -742,8 +734,6 @@ def _audit_request(request, user):
 def match_of(company, project: Project, match_id) -> ContentMatch:
     """The company's match ``match_id`` of ``project``; ContentMatch.DoesNotExist for
     another company's id as for an id that does not exist."""
-    import uuid
-
     try:
         uuid.UUID(str(match_id))
     except ValueError:
@@ -806,8 +796,6 @@ def add_block(company, project: Project, requirement_id: str, block_id) -> Conte
     ids = {r.id for r in requirements_of(row)} if row else set()
     if requirement_id not in ids:
         raise LookupError(_("This requirement is not in the project's RC analysis."))
-    import uuid
-
     try:
         block_id = uuid.UUID(str(block_id))
     except ValueError:
