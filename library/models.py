@@ -9,6 +9,7 @@ from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Now
 from django.utils.translation import gettext_lazy as _
+from pgvector.django import VectorField
 
 from config.db.enums import EnumField
 from config.db.fields import created_at, uuid_primary_key, year_field
@@ -53,6 +54,15 @@ class ContentBlock(TenantModel):
     # writes metadata without save() (update(), bulk_create) sets it with
     # facts.valid_until(type, metadata) itself.
     valid_until = models.DateField(_("valid until"), null=True, blank=True, editable=False)
+    # The block's embedding by the configured backend (library.embeddings, computed by
+    # a job after each save), zero-padded to 384 dimensions, and the model that made it:
+    # matching compares it only with vectors of the same model.
+    embedding_384 = VectorField(
+        _("embedding (384 dimensions)"), dimensions=384, blank=True, null=True, editable=False
+    )
+    embedding_model = models.CharField(
+        _("embedding model"), max_length=100, blank=True, null=True, editable=False
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.RESTRICT,

@@ -14,7 +14,7 @@ from django.db import transaction
 
 from audit import services as audit
 from audit.models import AuditLog
-from library import versioning
+from library import embeddings, versioning
 from library.models import ContentBlock, ContentBlockVersion
 from tenants.managers import company_pk
 
@@ -76,6 +76,7 @@ def save_block(
             block.company_id = company_id
             block.version = 1
             block.save(force_insert=True)
+            embeddings.queue_embedding(company_id, block, user=user)
             return block
         if str(block.company_id) != str(company_id):
             raise ContentBlock.DoesNotExist(f"No content block {block.pk} in this company.")
@@ -84,6 +85,7 @@ def save_block(
         block.version = current + 1 if versioning.has_changes(block, previous) else current
         block.save()
         versioning.keep_previous_version(block, previous, user=user)
+        embeddings.queue_embedding(company_id, block, user=user)
     return block
 
 
@@ -101,6 +103,7 @@ def restore_version(company, block_id, version: int, *, user, request=None) -> C
         block.version = previous.version + 1
         block.save()
         kept = versioning.keep_previous_version(block, previous, user=user)
+        embeddings.queue_embedding(company, block, user=user)
         audit.record_object(
             "restore",
             block,

@@ -21,7 +21,7 @@ from django.utils.translation import ngettext
 
 from jobs.models import Job, JobKind
 from library.models import ContentBlock
-from projects import services, workflow
+from projects import matching, matching_admin, services, workflow
 from projects.forms import (
     ProjectDocumentForm,
     ProjectForm,
@@ -151,6 +151,7 @@ class ProjectAdmin(TenantScopedAdmin):
         "status",
         "workflow_links",
         "rc_analysis_panel",
+        "matching_panel",
         "rc_storage_path",
         "created_at",
     )
@@ -176,6 +177,7 @@ class ProjectAdmin(TenantScopedAdmin):
             _("Consultation documents and RC analysis"),
             {"fields": ("rc_document", "other_documents", "other_kind", "rc_analysis_panel")},
         ),
+        (_("Content and coverage by points"), {"fields": ("matching_panel",)}),
         (
             _("Tender documents"),
             {"fields": ("rc_storage_path", "rc_context", "final_document_url")},
@@ -281,6 +283,10 @@ class ProjectAdmin(TenantScopedAdmin):
             )
         return render_to_string("admin/projects/project/rc_analysis_panel.html", context)
 
+    @admin.display(description=_("Matching"))
+    def matching_panel(self, obj) -> str:
+        return matching_admin.panel(obj)
+
     def analyse_view(self, request, object_id):
         if request.method != "POST":
             return HttpResponseNotAllowed(["POST"])
@@ -305,6 +311,7 @@ class ProjectAdmin(TenantScopedAdmin):
                 self.admin_site.admin_view(self.analyse_view),
                 name="projects_project_analyse_rc",
             ),
+            *matching_admin.urls(self),
             *super().get_urls(),
         ]
 
@@ -553,6 +560,19 @@ class ContentMatchForm(forms.ModelForm):
         cleaned = super().clean()
         project = cleaned.get("project")
         blocks = cleaned.get("matched_blocks") or []
+        requirement = cleaned.get("requirement_id")
+        known = matching.requirement_ids(project.company_id, project) if project else None
+        if requirement and known is not None and requirement not in known:
+            self.add_error(
+                "requirement_id",
+                forms.ValidationError(
+                    _(
+                        "The RC analysis of this project has no requirement “%(id)s” (it has %(ids)s)."
+                    )
+                    % {"id": requirement, "ids": ", ".join(known) or "—"},
+                    code="unknown_requirement",
+                ),
+            )
         if not (self.instance.pk and self.instance.approved and project):
             return cleaned
         added = set(blocks) - set(self.instance.matched_blocks or [])

@@ -346,6 +346,11 @@ class ContentMatch(CompanyChildModel):
     needs_generation = models.BooleanField(_("needs generation"), default=False, db_default=False)
     needs_upload = models.BooleanField(_("needs upload"), default=False, db_default=False)
     approved = models.BooleanField(_("approved"), default=False, db_default=False)
+    # Matching (projects.matching): a proposal a person turned down (kept so that a new
+    # run does not propose it again), and the memoir passage a row proposes instead of
+    # blocks (a document_chunks id; the passage may be re-indexed away).
+    rejected = models.BooleanField(_("rejected"), default=False, db_default=False)
+    passage_chunk_id = models.UUIDField(_("memoir passage"), blank=True, null=True)
     created_at = created_at()
 
     objects = ProjectChildQuerySet.as_manager()

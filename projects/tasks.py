@@ -5,9 +5,15 @@ from __future__ import annotations
 
 from jobs import registry
 from jobs.models import Job, JobKind
+from projects import matching
 from projects.rc import services
 
 
 @registry.handler(JobKind.RC_ANALYSIS, on_failure=services.failed)
 def analyse_rc(job: Job, progress) -> dict:
     return services.run(job, progress)
+
+
+@registry.handler(JobKind.MATCHING, on_failure=matching.failed)
+def match_content(job: Job, progress) -> dict:
+    return matching.run_job(job, progress)
