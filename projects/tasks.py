@@ -5,9 +5,20 @@ from __future__ import annotations
 
 from jobs import registry
 from jobs.models import Job, JobKind
+from projects.memoir import export, generation
 from projects.rc import services
 
 
 @registry.handler(JobKind.RC_ANALYSIS, on_failure=services.failed)
 def analyse_rc(job: Job, progress) -> dict:
     return services.run(job, progress)
+
+
+@registry.handler(JobKind.GENERATION, on_failure=generation.failed)
+def generate_memoir(job: Job, progress) -> dict:
+    return generation.run(job, progress)
+
+
+@registry.handler(JobKind.EXPORT)
+def export_memoir(job: Job, progress) -> dict:
+    return export.run(job, progress)

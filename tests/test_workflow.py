@@ -117,7 +117,11 @@ def test_transition_table_covers_every_status_and_only_the_documented_moves():
 
 @pytest.mark.parametrize("how", ["action", "button"])
 def test_full_forward_path(client, member, company, how):
-    project = ProjectFactory(company=company, created_by=member)
+    # Completed needs every section reviewed, submitted a final document (issue 15).
+    project = ProjectFactory(
+        company=company, created_by=member, final_document_url="/admin/exports/1/download/"
+    )
+    SectionFactory(project=project, with_review=True)
     for old, new in itertools.pairwise(FORWARD):
         before = audit_ids()
         response = MOVERS[how](client, project, new)

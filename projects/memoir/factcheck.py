@@ -1,0 +1,111 @@
+"""Refusing prose that names a certification or a person the approved content does not
+hold: whatever wrote it (a language model, a past memoir's passage), a section may only
+claim the company's approved, valid certifications and name its approved people.
+
+Certifications are recognised by their scheme's name (Qualibat, MASE, ISO 9001…) and by
+the numbers of the company's certificates; people by the names on the company's CVs and
+by a civility followed by a capitalised name ("M. Durand", "Mme Claire Petit").
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+from dataclasses import dataclass, field
+
+from django.utils.translation import gettext as _
+
+from library import facts, parsing
+from library.choices import BlockType
+from library.models import ContentBlock
+from projects.memoir.tables import valid_certification
+
+#: Folded text patterns of each certification scheme.
+SCHEME_PATTERNS = {
+    facts.CertificationScheme.QUALIBAT: r"\bqualibat\b",
+    facts.CertificationScheme.MASE: r"\bmase\b",
+    facts.CertificationScheme.ISO_9001: r"\biso\s*9001\b",
+    facts.CertificationScheme.ISO_14001: r"\biso\s*14001\b",
+    facts.CertificationScheme.ISO_45001: r"\biso\s*45001\b|\bohsas\s*18001\b",
+    facts.CertificationScheme.RGE: r"\brge\b",
+    facts.CertificationScheme.QUALIFELEC: r"\bqualifelec\b",
+    facts.CertificationScheme.OPQIBI: r"\bopqibi\b",
+}
+CIVILITY = re.compile(
+    r"\b(?:M\.|Mme|Mlle|Monsieur|Madame)\s+((?:[A-ZÀ-Ý][\w'’-]+)(?:\s+[A-ZÀ-Ý][\w'’-]+)?)"
+)
+
+
+def _fold(text: str) -> str:
+    return parsing.fold(text or "")
+
+
+@dataclass
+class Allowed:
+    """What a section may name: the approved valid certifications and people."""
+
+    schemes: set[str] = field(default_factory=set)
+    numbers: set[str] = field(default_factory=set)
+    names: set[str] = field(default_factory=set)  # folded full names
+    name_words: set[str] = field(default_factory=set)  # folded words of the names
+
+    def allows_person(self, name: str) -> bool:
+        folded = _fold(name)
+        if folded in self.names:
+            return True
+        words = folded.split()
+        return bool(words) and all(w in self.name_words for w in words)
+
+
+def allowed_in(blocks, on: datetime.date) -> Allowed:
+    allowed = Allowed()
+    for block in blocks:
+        if block.type == BlockType.CERTIFICATION:
+            cert = facts.read(block)
+            if valid_certification(cert, on):
+                if cert.scheme:
+                    allowed.schemes.add(cert.scheme)
+                if cert.number:
+                    allowed.numbers.add(_fold(cert.number))
+        elif block.type == BlockType.PERSON_CV:
+            name = facts.read(block).name
+            if name:
+                allowed.names.add(_fold(name))
+                allowed.name_words.update(_fold(name).split())
+    return allowed
+
+
+def unknown_facts(company, text: str, blocks, on: datetime.date) -> list[str]:
+    """What ``text`` names that ``blocks`` (the approved content) do not hold, each as a
+    French phrase; empty when the text is clean."""
+    allowed = allowed_in(blocks, on)
+    folded = _fold(text)
+    problems: list[str] = []
+    for scheme, pattern in SCHEME_PATTERNS.items():
+        if re.search(pattern, folded) and scheme not in allowed.schemes:
+            problems.append(
+                _("the certification “%(name)s”") % {"name": facts.CertificationScheme(scheme).label}
+            )
+    # The company's own certificates and people that are not in the approved content.
+    others = ContentBlock.objects.for_company(company).filter(
+        type__in=[BlockType.CERTIFICATION, BlockType.PERSON_CV]
+    )
+    approved_ids = {b.pk for b in blocks}
+    for block in others.exclude(pk__in=approved_ids).only("type", "metadata", "title"):
+        if block.type == BlockType.CERTIFICATION:
+            number = facts.read(block).number
+            if number and len(number) >= 3 and _fold(number) not in allowed.numbers:
+                if re.search(rf"(?<!\w){re.escape(_fold(number))}(?!\w)", folded):
+                    problems.append(_("the certificate number “%(number)s”") % {"number": number})
+        else:
+            name = facts.read(block).name
+            if name and not allowed.allows_person(name):
+                if re.search(rf"(?<!\w){re.escape(_fold(name))}(?!\w)", folded):
+                    problems.append(_("the person “%(name)s”") % {"name": name})
+    for match in CIVILITY.finditer(text or ""):
+        name = match.group(1)
+        if not allowed.allows_person(name):
+            phrase = _("the person “%(name)s”") % {"name": name}
+            if phrase not in problems:
+                problems.append(phrase)
+    return problems
