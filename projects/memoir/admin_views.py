@@ -163,7 +163,8 @@ class MemoirProjectAdminMixin:
             "project": project,
             "steps": steps_of(
                 project,
-                has_rc=bool(project.rc_storage_path),
+                has_rc=bool(project.rc_storage_path)
+                or RCAnalysis.objects.filter(project_id=project.pk).exists(),
                 has_document=bool(exports),
             ),
             "sections": [
