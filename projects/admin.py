@@ -28,6 +28,7 @@ from projects.forms import (
     RCAnalysisAddForm,
     RCAnalysisReviewForm,
 )
+from projects.memoir.admin_views import MemoirProjectAdminMixin, MemoirSectionAdminMixin
 from projects.models import (
     ContentMatch,
     DocumentKind,
@@ -40,7 +41,6 @@ from projects.models import (
     Section,
     SectionVersion,
 )
-from projects.memoir.admin_views import MemoirProjectAdminMixin, MemoirSectionAdminMixin
 from projects.rc import review as rc_review
 from projects.rc import services as rc_services
 from projects.rc import storage as rc_storage
@@ -770,6 +770,9 @@ class MemoirExportAdmin(TenantScopedAdmin):
     fields = readonly_fields
 
     def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
         return False
 
     def has_delete_permission(self, request, obj=None) -> bool:

@@ -72,9 +72,7 @@ def _has_final_document(projects: list[Project]) -> None:
 def _mark_submitted_exports(projects: list[Project]) -> None:
     """The latest export of each submitted project is the one sent."""
     for project in projects:
-        latest = (
-            MemoirExport.objects.filter(project_id=project.pk).order_by("-created_at").first()
-        )
+        latest = MemoirExport.objects.filter(project_id=project.pk).order_by("-created_at").first()
         if latest is not None:
             MemoirExport.objects.filter(pk=latest.pk).update(submitted=True)
 

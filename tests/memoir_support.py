@@ -52,43 +52,104 @@ def memoir_project(company=None, **project_fields) -> Memoir:
     def block(block_type, title, metadata=None, content="Texte du bloc.", **extra):
         fields = {"metadata": metadata} if metadata is not None else {}
         return ContentBlockFactory(
-            company=company, created_by=user, type=block_type, title=title, content=content,
-            **fields, **extra,
+            company=company,
+            created_by=user,
+            type=block_type,
+            title=title,
+            content=content,
+            **fields,
+            **extra,
         )
 
     cv = block(BlockType.PERSON_CV, "CV Marc Dubois")
-    equipment = block(BlockType.EQUIPMENT, "Grue à tour MDT 219", {
-        "designation": "Grue à tour Potain MDT 219", "quantity": 2, "capacity": "10 t",
-        "inspections": [{"kind": "periodic", "next_on": "2031-06-30", "mandatory": True}],
-    })
-    qualibat = block(BlockType.CERTIFICATION, "Qualibat 2112", {
-        "scheme": "qualibat", "number": "QB-2112-77", "body": "Qualibat",
-        "valid_until": "2031-01-01",
-    })
-    expired_mase = block(BlockType.CERTIFICATION, "MASE expiré", {
-        "scheme": "mase", "number": "MASE-0042", "body": "MASE", "valid_until": "2020-01-01",
-    })
-    reference = block(BlockType.PAST_PROJECT_REFERENCE, "Groupe scolaire de Bayonne", {
-        "client": "Ville de Bayonne", "year": 2023, "amount": 4200000, "lot": "Lot 02",
-    })
+    equipment = block(
+        BlockType.EQUIPMENT,
+        "Grue à tour MDT 219",
+        {
+            "designation": "Grue à tour Potain MDT 219",
+            "quantity": 2,
+            "capacity": "10 t",
+            "inspections": [{"kind": "periodic", "next_on": "2031-06-30", "mandatory": True}],
+        },
+    )
+    qualibat = block(
+        BlockType.CERTIFICATION,
+        "Qualibat 2112",
+        {
+            "scheme": "qualibat",
+            "number": "QB-2112-77",
+            "body": "Qualibat",
+            "valid_until": "2031-01-01",
+        },
+    )
+    expired_mase = block(
+        BlockType.CERTIFICATION,
+        "MASE expiré",
+        {
+            "scheme": "mase",
+            "number": "MASE-0042",
+            "body": "MASE",
+            "valid_until": "2020-01-01",
+        },
+    )
+    reference = block(
+        BlockType.PAST_PROJECT_REFERENCE,
+        "Groupe scolaire de Bayonne",
+        {
+            "client": "Ville de Bayonne",
+            "year": 2023,
+            "amount": 4200000,
+            "lot": "Lot 02",
+        },
+    )
     procedure = block(
         BlockType.PROCEDURE,
         "Procédure de bétonnage",
         {"reference": "PR-QSE-07", "revision": "D"},
         content="Le bétonnage des voiles de {nom_projet} suit la procédure PR-QSE-07.",
     )
-    other_cv = block(BlockType.PERSON_CV, "CV Sophie Martin", {
-        "name": "Sophie Martin", "role": "Cheffe de chantier", "years_experience": 9,
-    })
-    iso14001 = block(BlockType.CERTIFICATION, "ISO 14001", {
-        "scheme": "iso-14001", "number": "ENV-998877", "body": "AFNOR",
-        "valid_until": "2031-01-01",
-    })
-    ContentMatchFactory(project=project, requirement_id="C1.1", approved=True,
-                        blocks=[procedure, reference])
-    ContentMatchFactory(project=project, requirement_id="C1.2", approved=True,
-                        blocks=[cv, equipment, qualibat, expired_mase])
-    ContentMatchFactory(project=project, requirement_id="R2", approved=False,
-                        blocks=[other_cv, iso14001])
-    return Memoir(company, user, project, analysis, cv, equipment, qualibat, expired_mase,
-                  reference, procedure, other_cv, iso14001)
+    other_cv = block(
+        BlockType.PERSON_CV,
+        "CV Sophie Martin",
+        {
+            "name": "Sophie Martin",
+            "role": "Cheffe de chantier",
+            "years_experience": 9,
+        },
+    )
+    iso14001 = block(
+        BlockType.CERTIFICATION,
+        "ISO 14001",
+        {
+            "scheme": "iso-14001",
+            "number": "ENV-998877",
+            "body": "AFNOR",
+            "valid_until": "2031-01-01",
+        },
+    )
+    ContentMatchFactory(
+        project=project, requirement_id="C1.1", approved=True, blocks=[procedure, reference]
+    )
+    ContentMatchFactory(
+        project=project,
+        requirement_id="C1.2",
+        approved=True,
+        blocks=[cv, equipment, qualibat, expired_mase],
+    )
+    ContentMatchFactory(
+        project=project, requirement_id="R2", approved=False, blocks=[other_cv, iso14001]
+    )
+    return Memoir(
+        company,
+        user,
+        project,
+        analysis,
+        cv,
+        equipment,
+        qualibat,
+        expired_mase,
+        reference,
+        procedure,
+        other_cv,
+        iso14001,
+    )

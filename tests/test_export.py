@@ -106,7 +106,10 @@ def test_each_export_is_kept_and_named_as_the_final_document(generated):
 
 def test_page_estimate_over_the_rc_limit_is_a_warning(generated):
     analysis = generated.analysis
-    analysis.format = {**analysis.format, "page_limit": {**analysis.format["page_limit"], "value": 1}}
+    analysis.format = {
+        **analysis.format,
+        "page_limit": {**analysis.format["page_limit"], "value": 1},
+    }
     analysis.save()
     row = _export(generated)
     assert row.page_limit == 1 and row.page_estimate > 1
@@ -171,7 +174,7 @@ def test_project_page_shows_the_workflow_and_sections(generated):
     assert 'id="memoir-panel"' in html
     assert 'data-step="generation" data-state="done"' in html
     assert 'data-step="review" data-state="current"' in html
-    assert html.count('data-criterion=') == 2
+    assert html.count("data-criterion=") == 2
     assert reverse("admin:projects_project_export", args=[generated.project.pk]) in html
     # The export button queues the job; the page then shows it.
     response = client.post(reverse("admin:projects_project_export", args=[generated.project.pk]))

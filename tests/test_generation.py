@@ -162,7 +162,9 @@ def test_generation_is_refused_before_matching_and_for_another_company(memoir):
 def test_rerunning_a_section_keeps_the_previous_text_as_a_version_with_a_diff(memoir):
     _generate(memoir)
     section = _sections(memoir.project)["C1.1"]
-    review.edit_section(memoir.company, section.pk, content="Texte revu à la main.", user=memoir.user)
+    review.edit_section(
+        memoir.company, section.pk, content="Texte revu à la main.", user=memoir.user
+    )
     _generate(memoir, criteria=["C1.1"])
     section.refresh_from_db()
     versions = list(SectionVersion.objects.filter(section=section).order_by("version"))

@@ -37,7 +37,9 @@ def company():
     company = CompanyFactory(name="Constructions Armoricaines")
     user = UserFactory(company=company)
     ContentBlockFactory(company=company, created_by=user, type=BlockType.PERSON_CV, title="CV")
-    ContentBlockFactory(company=company, created_by=user, type=BlockType.PROCEDURE, title="Sécurité")
+    ContentBlockFactory(
+        company=company, created_by=user, type=BlockType.PROCEDURE, title="Sécurité"
+    )
     return company
 
 
@@ -107,7 +109,10 @@ def test_the_whole_flow_from_an_rc_to_a_docx(company, matching, tmp_path):
     [
         (["missing.pdf", "--company", "Constructions Armoricaines"], "n'existe pas"),
         ([str(RC), "--company", "Inconnue SA"], "Entreprise inconnue"),
-        ([str(RC), "--company", "Constructions Armoricaines", "--approve-above", "2"], "entre 0 et 1"),
+        (
+            [str(RC), "--company", "Constructions Armoricaines", "--approve-above", "2"],
+            "entre 0 et 1",
+        ),
     ],
 )
 def test_bad_input_is_one_french_line_and_exit_1(company, matching, tmp_path, args, message):

@@ -225,6 +225,12 @@ def test_a_submitted_project_cannot_move_anywhere(client, company, how, target):
     project = ProjectFactory(company=company, status=S.SUBMITTED)
     before = audit_ids()
     response = MOVERS[how](client, project, target)
+    if how == "button":
+        # A submitted project is frozen (issue 15): its page is read-only for everyone.
+        assert response.status_code == 403
+        project.refresh_from_db()
+        assert project.status == S.SUBMITTED and new_audit_rows(before) == []
+        return
     _assert_refused(response, [project], [S.SUBMITTED], before)
 
 

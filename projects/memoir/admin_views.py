@@ -133,7 +133,9 @@ class MemoirProjectAdminMixin:
         else:
             self.message_user(
                 request,
-                _("The Word document of “%(project)s” is being built: this page shows the progress.")
+                _(
+                    "The Word document of “%(project)s” is being built: this page shows the progress."
+                )
                 % {"project": project},
                 messages.INFO,
             )
@@ -187,20 +189,22 @@ class MemoirProjectAdminMixin:
             "running": running,
             "failed_job": jobs[0] if jobs and jobs[0].status == "failed" else None,
             "can_generate": can_change and project.status in generation.GENERATABLE,
-            "can_export": can_change
-            and project.status in export.EXPORTABLE
-            and bool(sections),
+            "can_export": can_change and project.status in export.EXPORTABLE and bool(sections),
             "approved_matches": matches.filter(approved=True).count(),
             "has_analysis": RCAnalysis.objects.filter(project_id=project.pk).exists(),
             "generate_url": reverse("admin:projects_project_generate", args=[project.pk]),
             "export_url": reverse("admin:projects_project_export", args=[project.pk]),
             "frozen": review.is_frozen(project),
         }
-        return render_to_string("admin/projects/project/memoir_panel.html", context, request=request)
+        return render_to_string(
+            "admin/projects/project/memoir_panel.html", context, request=request
+        )
 
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
         if obj is not None and obj.pk:
             context["memoir_panel"] = self.memoir_panel(request, obj)
+            if review.is_frozen(obj):
+                context["transitions"] = []  # submitted is final
         return super().render_change_form(request, context, add, change, form_url, obj)
 
 

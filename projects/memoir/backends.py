@@ -89,9 +89,7 @@ def _intro(context: Context) -> str:
     if project.location:
         where.append(_("in %(location)s") % {"location": project.location})
     lot = f" ({project.lot})" if project.lot else ""
-    weight = (
-        _(" (weighted %(weight)s in the RC)") % {"weight": plan.weight} if plan.weight else ""
-    )
+    weight = _(" (weighted %(weight)s in the RC)") % {"weight": plan.weight} if plan.weight else ""
     first = _(
         "For the operation “%(project)s”%(lot)s %(where)s, this chapter answers the "
         "criterion “%(criterion)s”%(weight)s."
@@ -130,9 +128,7 @@ def _people_sentence(context: Context) -> str:
             _("The team assigned to the operation is listed below with its valid qualifications.")
         )
     if counts[BlockType.EQUIPMENT]:
-        sentences.append(
-            _("The equipment committed is listed below with its inspection status.")
-        )
+        sentences.append(_("The equipment committed is listed below with its inspection status."))
     return " ".join(sentences)
 
 
@@ -236,7 +232,11 @@ def write_with_llm(context: Context, *, client=None) -> Draft:
     except budget.BudgetExceeded as exc:
         raise GenerationRefused(str(exc)) from None
     client = client or LLMClient(config)
-    params = {"backend": LLM, "max_tokens": config.max_output_tokens, "temperature": config.temperature}
+    params = {
+        "backend": LLM,
+        "max_tokens": config.max_output_tokens,
+        "temperature": config.temperature,
+    }
     try:
         result = client.complete(prompt, system=SYSTEM, purpose="generation")
     except LLMError as exc:

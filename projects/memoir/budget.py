@@ -57,9 +57,11 @@ def month_start():
 
 
 def spent(company) -> Spend:
-    totals = GenerationRequest.objects.for_company(company).filter(
-        created_at__gte=month_start()
-    ).aggregate(tokens=Sum("tokens_used"), cost=Sum("cost_usd"))
+    totals = (
+        GenerationRequest.objects.for_company(company)
+        .filter(created_at__gte=month_start())
+        .aggregate(tokens=Sum("tokens_used"), cost=Sum("cost_usd"))
+    )
     return Spend(int(totals["tokens"] or 0), Decimal(totals["cost"] or 0))
 
 

@@ -121,10 +121,7 @@ def approved_blocks(company, project: Project, requirement_ids) -> list[ContentB
     rows = [
         b
         for b in rows
-        if not (
-            b.type == BlockType.CERTIFICATION
-            and not valid_certification(facts.read(b), on)
-        )
+        if not (b.type == BlockType.CERTIFICATION and not valid_certification(facts.read(b), on))
     ]
     return sorted(rows, key=lambda b: (TYPE_ORDER.get(b.type, 99), b.title, str(b.pk)))
 
@@ -143,7 +140,9 @@ def template_for(company, plan: SectionPlan) -> SectionTemplate | None:
     wanted = _words(plan.title) | _words(plan.parent_title)
     best, best_score = None, 0
     for template in templates:
-        score = len(wanted & (_words(template.section_type.replace("_", " ")) | _words(template.title)))
+        score = len(
+            wanted & (_words(template.section_type.replace("_", " ")) | _words(template.title))
+        )
         if score > best_score:
             best, best_score = template, score
     return best
@@ -179,7 +178,9 @@ def passages_for(company, plan: SectionPlan, blocks, on, k: int | None = None) -
     return kept
 
 
-def build(company: Company, project: Project, plan: SectionPlan, *, passages: bool = True) -> Context:
+def build(
+    company: Company, project: Project, plan: SectionPlan, *, passages: bool = True
+) -> Context:
     on = needed_on(project)
     blocks = approved_blocks(company, project, plan.requirement_ids)
     return Context(

@@ -61,17 +61,26 @@ class Built:
     seconds: float = 0.0
 
 
-def queue_export(company, project: Project, *, sources: bool = False, user=None, now: bool = False) -> Job:
+def queue_export(
+    company, project: Project, *, sources: bool = False, user=None, now: bool = False
+) -> Job:
     project = Project.objects.for_company(company).get(pk=project.pk)
     if review.is_frozen(project):
         raise ExportNotAllowed(review.frozen_message(project))
     if project.status not in EXPORTABLE:
         raise ExportNotAllowed(
-            _("The memoir can be exported once it is generated, not while the project is “%(status)s”.")
+            _(
+                "The memoir can be exported once it is generated, not while the project is “%(status)s”."
+            )
             % {"status": ProjectStatus(project.status).label}
         )
     job = jobs.enqueue(
-        company, JobKind.EXPORT, project, user=user, params={"sources": bool(sources)}, queue=not now
+        company,
+        JobKind.EXPORT,
+        project,
+        user=user,
+        params={"sources": bool(sources)},
+        queue=not now,
     )
     if now:
         return jobs.run_inline(job)
@@ -175,7 +184,9 @@ def render_text(document, text: str, level: int, counter: Counter) -> None:
     flush()
 
 
-def build(company, project: Project, *, sources: bool = False, template_path: str | None = None) -> Built:
+def build(
+    company, project: Project, *, sources: bool = False, template_path: str | None = None
+) -> Built:
     """The memoir of the company's project as DOCX bytes."""
     import docx
 
@@ -186,7 +197,10 @@ def build(company, project: Project, *, sources: bool = False, template_path: st
         plans, analysis = plan(company, project)
     except NothingToWrite:
         plans, analysis = [], None
-    sections = {s.section_type: s for s in Section.objects.for_company(company).filter(project_id=project.pk)}
+    sections = {
+        s.section_type: s
+        for s in Section.objects.for_company(company).filter(project_id=project.pk)
+    }
     if template_path and default_storage.exists(template_path):
         with default_storage.open(template_path, "rb") as handle:
             document = docx.Document(io.BytesIO(handle.read()))
@@ -229,7 +243,9 @@ def build(company, project: Project, *, sources: bool = False, template_path: st
                 seen_parents.add(parent_number)
                 document.add_heading(f"{parent_number}. {item.parent_title}", level=1)
             level = 2
-        document.add_heading(f"{item.number} {section.title}" if item.parent_title else item.heading, level=level)
+        document.add_heading(
+            f"{item.number} {section.title}" if item.parent_title else item.heading, level=level
+        )
         render_text(document, section.content, level, counter)
     for section in extra:
         document.add_heading(section.title, level=1)
@@ -244,7 +260,9 @@ def build(company, project: Project, *, sources: bool = False, template_path: st
     blocks = ctx.approved_blocks(company, project, requirement_ids)
     from library.choices import BlockType
 
-    closing = tables_for(blocks, needed_on(project), (BlockType.CERTIFICATION, BlockType.PAST_PROJECT_REFERENCE))
+    closing = tables_for(
+        blocks, needed_on(project), (BlockType.CERTIFICATION, BlockType.PAST_PROJECT_REFERENCE)
+    )
     if closing:
         document.add_heading(_("Certifications and references"), level=1)
         for table in closing:
@@ -301,7 +319,9 @@ def build(company, project: Project, *, sources: bool = False, template_path: st
     )
 
 
-def save_export(company, project: Project, built: Built, *, sources: bool, user=None) -> MemoirExport:
+def save_export(
+    company, project: Project, built: Built, *, sources: bool, user=None
+) -> MemoirExport:
     """Store the built document under the company's path and record it (the project's
     ``final_document_url`` names it)."""
     project = Project.objects.for_company(company).get(pk=project.pk)
@@ -357,4 +377,3 @@ def run(job: Job, progress) -> dict:
         "sections": built.sections,
         "seconds": round(built.seconds, 3),
     }
-

@@ -84,7 +84,8 @@ def unknown_facts(company, text: str, blocks, on: datetime.date) -> list[str]:
     for scheme, pattern in SCHEME_PATTERNS.items():
         if re.search(pattern, folded) and scheme not in allowed.schemes:
             problems.append(
-                _("the certification “%(name)s”") % {"name": facts.CertificationScheme(scheme).label}
+                _("the certification “%(name)s”")
+                % {"name": facts.CertificationScheme(scheme).label}
             )
     # The company's own certificates and people that are not in the approved content.
     others = ContentBlock.objects.for_company(company).filter(

@@ -119,7 +119,9 @@ def record(company, project: Project, plan_item: SectionPlan, ctx, draft, *, job
     )
 
 
-def write_section(company, project: Project, plan_item: SectionPlan, ctx, draft, *, user=None) -> Section:
+def write_section(
+    company, project: Project, plan_item: SectionPlan, ctx, draft, *, user=None
+) -> Section:
     """Store the draft as the section of ``plan_item`` (created, or its text replaced
     and the previous one kept as a version)."""
     section = (
@@ -141,7 +143,9 @@ def write_section(company, project: Project, plan_item: SectionPlan, ctx, draft,
         "reviewed_at": None,
     }
     if section is None:
-        return Section.objects.create(project=project, section_type=plan_item.criterion_id, **values)
+        return Section.objects.create(
+            project=project, section_type=plan_item.criterion_id, **values
+        )
     review.keep_version(section, reason="generation", user=user)
     for name, value in values.items():
         setattr(section, name, value)
@@ -149,7 +153,9 @@ def write_section(company, project: Project, plan_item: SectionPlan, ctx, draft,
     return section
 
 
-def generate_section(company, project, plan_item: SectionPlan, backend: str, *, job=None, user=None):
+def generate_section(
+    company, project, plan_item: SectionPlan, backend: str, *, job=None, user=None
+):
     """Write one section; returns (section, generation request); raises
     ``backends.GenerationRefused`` after recording the failed run."""
     ctx = context.build(company, project, plan_item)

@@ -41,7 +41,9 @@ def frozen_message(project: Project) -> str:
 def keep_version(section: Section, *, reason: str, user=None) -> SectionVersion | None:
     """Keep the section's current text (as stored) as its next version; None when it
     has none yet."""
-    stored = Section.objects.filter(pk=section.pk).values("title", "content", "source_versions").first()
+    stored = (
+        Section.objects.filter(pk=section.pk).values("title", "content", "source_versions").first()
+    )
     if stored is None or not (stored["content"] or "").strip():
         return None
     last = SectionVersion.objects.filter(section_id=section.pk).aggregate(n=Max("version"))["n"]
@@ -57,7 +59,9 @@ def keep_version(section: Section, *, reason: str, user=None) -> SectionVersion 
     )
 
 
-def edit_section(company, section_id, *, content: str, title: str | None = None, user=None, request=None) -> Section:
+def edit_section(
+    company, section_id, *, content: str, title: str | None = None, user=None, request=None
+) -> Section:
     """Save a person's edit of the company's section: the previous text is kept as a
     version, and a reviewed section is no longer reviewed."""
     with transaction.atomic():
@@ -83,7 +87,10 @@ def edit_section(company, section_id, *, content: str, title: str | None = None,
             section,
             request=request,
             user=user,
-            changes={"content": {"old": "…", "new": "…"}, "reviewed": {"old": was_reviewed, "new": False}},
+            changes={
+                "content": {"old": "…", "new": "…"},
+                "reviewed": {"old": was_reviewed, "new": False},
+            },
         )
     return section
 
@@ -115,7 +122,9 @@ def stale_sections(company, project: Project) -> list[StaleSection]:
     expired since (none once the project is submitted)."""
     if is_frozen(project):
         return []
-    sections = list(Section.objects.for_company(company).filter(project_id=project.pk).order_by("order_num"))
+    sections = list(
+        Section.objects.for_company(company).filter(project_id=project.pk).order_by("order_num")
+    )
     ids = {bid for s in sections for bid in (s.source_versions or {})}
     if not ids:
         return []

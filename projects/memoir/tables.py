@@ -143,7 +143,12 @@ def _references(blocks, on) -> Table:
         rows.append(
             (
                 -(ref.year or 0),
-                [ref.client or block.title, str(ref.year or ""), _amount(ref.amount), ref.lot or ""],
+                [
+                    ref.client or block.title,
+                    str(ref.year or ""),
+                    _amount(ref.amount),
+                    ref.lot or "",
+                ],
             )
         )
     table.rows = [row for _key, row in sorted(rows, key=lambda r: r[0])]

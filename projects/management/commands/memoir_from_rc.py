@@ -136,7 +136,9 @@ class Command(BaseCommand):
         stored: list[str] = []
         try:
             with rls.session(rls.of_company(found)), transaction.atomic():
-                built, lines = self._produce(found, path.name, data, name, approve_above, backend, sources, stored)
+                built, lines = self._produce(
+                    found, path.name, data, name, approve_above, backend, sources, stored
+                )
         except BaseException:
             for storage_path in stored:
                 default_storage.delete(storage_path)
@@ -172,8 +174,10 @@ class Command(BaseCommand):
         project.refresh_from_db()
         if not name:
             subject = (
-                project.rc_analysis.project_info.get("subject") or {}
-            ).get("value") if hasattr(project, "rc_analysis") else None
+                (project.rc_analysis.project_info.get("subject") or {}).get("value")
+                if hasattr(project, "rc_analysis")
+                else None
+            )
             if subject:
                 Project.objects.filter(pk=project.pk).update(name=str(subject)[:255])
                 project.refresh_from_db()
@@ -233,15 +237,19 @@ class Command(BaseCommand):
             total += points
             if context.approved_blocks(company, project, item.requirement_ids):
                 covered += points
-        lines.append(f"Couverture : {covered:.1f} / {total:.1f} points couverts par du contenu approuvé")
+        lines.append(
+            f"Couverture : {covered:.1f} / {total:.1f} points couverts par du contenu approuvé"
+        )
         lines.append(
             f"Correspondances : {matches.count()} (dont {matches.filter(approved=True).count()} approuvées"
             f", {approved_now} par --approve-above, {skipped} écartées car périmées)"
         )
         lines.append(f"Sections : {row.sections}")
-        spend = GenerationRequest.objects.for_company(company).filter(
-            project=project, request_context__purpose="generation"
-        ).aggregate(tokens=Sum("tokens_used"), cost=Sum("cost_usd"))
+        spend = (
+            GenerationRequest.objects.for_company(company)
+            .filter(project=project, request_context__purpose="generation")
+            .aggregate(tokens=Sum("tokens_used"), cost=Sum("cost_usd"))
+        )
         lines.append(f"Jetons : {spend['tokens'] or 0} — coût : {spend['cost'] or 0} USD")
         for warning in row.warnings:
             lines.append(f"Attention : {warning}")
