@@ -117,7 +117,7 @@ def test_the_whole_flow_from_an_rc_to_a_docx(company, matching, tmp_path):
 )
 def test_bad_input_is_one_french_line_and_exit_1(company, matching, tmp_path, args, message):
     output = tmp_path / "memoire.docx"
-    code, out, err = _run(*args, "--output", str(output))
+    code, _out, err = _run(*args, "--output", str(output))
     assert code == 1 and message in err and len(err.strip().splitlines()) == 1
     assert not output.exists() and not Project.objects.exists()
 
@@ -130,7 +130,7 @@ def test_a_failure_midway_leaves_nothing_half_written(company, matching, tmp_pat
 
     monkeypatch.setattr(export, "queue_export", broken)
     output = tmp_path / "memoire.docx"
-    code, out, err = _run(str(RC), "--company", company.name, "--output", str(output))
+    code, _out, err = _run(str(RC), "--company", company.name, "--output", str(output))
     assert code == 1 and err.strip() == "Export impossible (test)."
     assert not output.exists()
     assert not Project.objects.filter(company=company).exists()
@@ -141,6 +141,6 @@ def test_a_failure_midway_leaves_nothing_half_written(company, matching, tmp_pat
 def test_without_the_matching_module_the_command_says_so(company, tmp_path, monkeypatch):
     monkeypatch.setitem(sys.modules, "projects.matching", None)
     output = tmp_path / "memoire.docx"
-    code, out, err = _run(str(RC), "--company", company.name, "--output", str(output))
+    code, _out, err = _run(str(RC), "--company", company.name, "--output", str(output))
     assert code == 1 and "projects.matching" in err
     assert not Project.objects.exists() and not output.exists()

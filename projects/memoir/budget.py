@@ -85,18 +85,22 @@ def check(company, tokens: int, cost_usd: Decimal | None) -> None:
                 "needed": tokens,
             }
         )
-    if budget.cost_usd is not None and cost_usd is not None:
-        if used.cost_usd + cost_usd > budget.cost_usd:
-            raise BudgetExceeded(
-                _(
-                    "Monthly budget of %(company)s reached: %(used)s USD of %(budget)s USD "
-                    "spent this month, and this section would cost about %(needed)s USD more. "
-                    "Nothing was sent to the model; raise the budget or wait for next month."
-                )
-                % {
-                    "company": company.name,
-                    "used": f"{used.cost_usd:.2f}",
-                    "budget": f"{budget.cost_usd:.2f}",
-                    "needed": f"{cost_usd:.4f}",
-                }
+    over_cost = (
+        budget.cost_usd is not None
+        and cost_usd is not None
+        and used.cost_usd + cost_usd > budget.cost_usd
+    )
+    if over_cost:
+        raise BudgetExceeded(
+            _(
+                "Monthly budget of %(company)s reached: %(used)s USD of %(budget)s USD "
+                "spent this month, and this section would cost about %(needed)s USD more. "
+                "Nothing was sent to the model; raise the budget or wait for next month."
             )
+            % {
+                "company": company.name,
+                "used": f"{used.cost_usd:.2f}",
+                "budget": f"{budget.cost_usd:.2f}",
+                "needed": f"{cost_usd:.4f}",
+            }
+        )

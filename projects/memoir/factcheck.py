@@ -57,6 +57,10 @@ class Allowed:
         return bool(words) and all(w in self.name_words for w in words)
 
 
+def _mentions(folded_text: str, term: str) -> bool:
+    return re.search(rf"(?<!\w){re.escape(_fold(term))}(?!\w)", folded_text) is not None
+
+
 def allowed_in(blocks, on: datetime.date) -> Allowed:
     allowed = Allowed()
     for block in blocks:
@@ -95,14 +99,17 @@ def unknown_facts(company, text: str, blocks, on: datetime.date) -> list[str]:
     for block in others.exclude(pk__in=approved_ids).only("type", "metadata", "title"):
         if block.type == BlockType.CERTIFICATION:
             number = facts.read(block).number
-            if number and len(number) >= 3 and _fold(number) not in allowed.numbers:
-                if re.search(rf"(?<!\w){re.escape(_fold(number))}(?!\w)", folded):
-                    problems.append(_("the certificate number “%(number)s”") % {"number": number})
+            if (
+                number
+                and len(number) >= 3
+                and _fold(number) not in allowed.numbers
+                and _mentions(folded, number)
+            ):
+                problems.append(_("the certificate number “%(number)s”") % {"number": number})
         else:
             name = facts.read(block).name
-            if name and not allowed.allows_person(name):
-                if re.search(rf"(?<!\w){re.escape(_fold(name))}(?!\w)", folded):
-                    problems.append(_("the person “%(name)s”") % {"name": name})
+            if name and not allowed.allows_person(name) and _mentions(folded, name):
+                problems.append(_("the person “%(name)s”") % {"name": name})
     for match in CIVILITY.finditer(text or ""):
         name = match.group(1)
         if not allowed.allows_person(name):

@@ -60,12 +60,11 @@ def plan_of(analysis) -> list[SectionPlan]:
         for leaf in leaves:
             ids = {leaf.id}
             texts = [e.name for e in leaf.elements]
-            if leaf is not criterion:
+            if leaf is not criterion and leaf is leaves[0]:
                 # The parent's own elements and contents go to its first sub-criterion.
-                if leaf is leaves[0]:
-                    ids.add(criterion.id)
-                    texts += [e.name for e in criterion.elements]
-                    ids |= {e.id for e in criterion.elements}
+                ids.add(criterion.id)
+                texts += [e.name for e in criterion.elements]
+                ids |= {e.id for e in criterion.elements}
             ids |= {e.id for e in leaf.elements}
             required, required_ids = requirements_of(ids)
             plans.append(
