@@ -145,7 +145,7 @@ def assemble(context: Context) -> Draft:
     if tables:
         parts.append(tables)
     if context.passages:
-        parts.append(f"### {_('Experience from our previous operations')}")
+        parts.append("### " + _("Experience from our previous operations"))
         parts += [context.fill(p.content).strip() for p in context.passages]
     text = "\n\n".join(p for p in parts if p and p.strip())
     return Draft(

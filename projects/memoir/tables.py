@@ -62,7 +62,7 @@ def valid_certification(cert: facts.Certification, on: datetime.date) -> bool:
 def _people(blocks, on) -> Table:
     table = Table(
         BlockType.PERSON_CV,
-        _("Human resources"),
+        _("Human resources (staff)"),
         [_("Name"), _("Role"), _("Experience"), _("Valid qualifications")],
     )
     for block in blocks:
@@ -80,7 +80,7 @@ def _people(blocks, on) -> Table:
 def _equipment(blocks, on) -> Table:
     table = Table(
         BlockType.EQUIPMENT,
-        _("Equipment"),
+        _("Equipment resources"),
         [_("Equipment"), _("Quantity"), _("Capacity"), _("Inspection valid until")],
     )
     for block in blocks:
