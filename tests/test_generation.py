@@ -353,3 +353,59 @@ def test_spend_is_counted_per_month_for_the_company_only(memoir):
     GenerationRequestFactory(completed=True, tokens_used=999)  # another company
     assert budget.spent(memoir.company).tokens == 100
     assert budget.spent(memoir.company).cost_usd == Decimal("0.025")
+
+
+# --- memoir passages ------------------------------------------------------------------------
+
+
+def _memoir_chunks(company, texts: list[str]):
+    """Chunks of a past memoir, embedded by the tests' hashing backend."""
+    from rag.chunking import embedded_text
+    from rag.embeddings import pad
+    from rag.models import DocumentChunk
+    from tests.factories import MemoireFactory
+    from tests.fake_embeddings import HashingBackend
+
+    backend = HashingBackend()
+    memoire = MemoireFactory(company=company, filename="gymnase-2021.pdf", indexed=True)
+    for index, text in enumerate(texts):
+        DocumentChunk.objects.create(
+            memoire=memoire,
+            content=text,
+            metadata={"embedding_model": backend.model_name, "page": index + 1},
+            embedding=pad(backend._vector(embedded_text(text, None, None))),
+        )
+    return memoire
+
+
+def test_the_best_memoir_passages_are_used_and_recorded_without_unapproved_facts(
+    settings, tmp_path, memoir
+):
+    from rag.models import DocumentChunk
+
+    settings.RAG_EMBEDDING_BACKEND = "tests.fake_embeddings.HashingBackend"
+    settings.RAG_EMBEDDING_OPTIONS = {}
+    settings.RAG_SIMILARITY_FLOOR = 0.0
+    settings.GENERATION_PASSAGES = 2
+    _memoir_chunks(
+        memoir.company,
+        [
+            "Méthodologie d'exécution du gros œuvre : phasage des voiles, rotation des "
+            "banches et contrôle du bétonnage par le conducteur de travaux.",
+            "Méthodologie d'exécution : Mme Sophie Martin encadre le phasage des voiles.",
+            "Méthodologie d'exécution certifiée ISO 14001 pour le phasage des voiles.",
+        ],
+    )
+    assert DocumentChunk.objects.filter(company=memoir.company).exists()
+    _generate(memoir)
+    section = _sections(memoir.project)["C1.1"]
+    assert "rotation des banches" in section.content
+    assert "Sophie Martin" not in section.content and "14001" not in section.content
+    row = GenerationRequest.objects.get(project=memoir.project, section_type="C1.1")
+    chunks = row.request_context["chunks"]
+    assert chunks and all(c["score"] > 0 and c["memoire"] == "gymnase-2021.pdf" for c in chunks)
+    used = set(DocumentChunk.objects.filter(pk__in=[c["chunk"] for c in chunks]).values_list(
+        "content", flat=True
+    ))
+    assert all("Sophie" not in text and "14001" not in text for text in used)
+    assert section.source_passages == chunks
