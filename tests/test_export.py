@@ -211,3 +211,48 @@ def test_ten_sections_are_generated_and_exported_quickly():
     assert row.sections == 10
     print(f"10 sections generated and exported in {seconds:.2f} s")
     assert seconds < 30  # the target (≤ 5 s on 2 cores) is a benchmark, not a timed test
+
+
+PNG_1PX = bytes.fromhex(
+    "89504e470d0a1a0a0000000d4948445200000001000000010802000000907753de0000000c4944415478"
+    "9c63f8cfc0000003010100c9fe92ef0000000049454e44ae426082"
+)
+
+
+def test_the_companys_word_template_and_logo_are_used(generated):
+    from django.core.files.base import ContentFile
+
+    from config import storage
+
+    template = docx.Document()
+    template.sections[0].header.paragraphs[0].text = "Bâtiments du Sud-Ouest — en-tête"
+    template.styles["Normal"].font.name = "Arial"
+    buffer = io.BytesIO()
+    template.save(buffer)
+    root = storage.company_root(generated.company.pk)
+    template_path = default_storage.save(f"{root}/templates/modele.docx", ContentFile(buffer.getvalue()))
+    logo_path = default_storage.save(f"{root}/logo.png", ContentFile(PNG_1PX))
+    generated.company.settings = {"word_template": template_path}
+    generated.company.logo_url = logo_path
+    generated.company.save()
+    document = _open(_export(generated))
+    assert document.sections[0].header.paragraphs[0].text == "Bâtiments du Sud-Ouest — en-tête"
+    assert document.styles["Normal"].font.name == "Arial"
+    assert len(document.inline_shapes) == 1
+    assert "1.1 Méthodologie" in _headings(document)
+
+
+def test_another_companys_template_path_is_ignored(generated):
+    from django.core.files.base import ContentFile
+
+    template = docx.Document()
+    template.sections[0].header.paragraphs[0].text = "Autre société"
+    buffer = io.BytesIO()
+    template.save(buffer)
+    other = default_storage.save(
+        f"companies/{CompanyFactory().pk}/templates/modele.docx", ContentFile(buffer.getvalue())
+    )
+    generated.company.settings = {"word_template": other}
+    generated.company.save()
+    document = _open(_export(generated))
+    assert document.sections[0].header.paragraphs[0].text == ""

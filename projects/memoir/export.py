@@ -119,7 +119,8 @@ def _table(document, rows: list[list[str]]) -> None:
         return
     width = max(len(r) for r in rows)
     table = document.add_table(rows=len(rows), cols=width)
-    table.style = "Table Grid"
+    if _has_style(document, "Table Grid"):
+        table.style = "Table Grid"
     for i, row in enumerate(rows):
         for j in range(width):
             cell = table.cell(i, j)
@@ -127,6 +128,40 @@ def _table(document, rows: list[list[str]]) -> None:
             if i == 0:
                 for run in cell.paragraphs[0].runs:
                     run.bold = True
+
+
+def _has_style(document, name: str) -> bool:
+    return any(style.name == name for style in document.styles)
+
+
+def _paragraph(document, text: str, style: str | None = None):
+    """A paragraph in ``style`` when the document (a company's template) has it."""
+    if style and _has_style(document, style):
+        return document.add_paragraph(text, style=style)
+    return document.add_paragraph(text)
+
+
+def _heading(document, text: str, level: int):
+    if _has_style(document, f"Heading {level}"):
+        return document.add_heading(text, level=level)
+    paragraph = document.add_paragraph()
+    paragraph.add_run(text).bold = True
+    return paragraph
+
+
+def _logo(document, company) -> None:
+    """The company's logo on the cover, when ``logo_url`` names an image in the storage."""
+    from docx.shared import Cm
+
+    path = (company.logo_url or "").strip()
+    if not path or "://" in path or not path.startswith(paths.company_root(company.pk)):
+        return
+    try:
+        with default_storage.open(path, "rb") as handle:
+            image = io.BytesIO(handle.read())
+        document.add_picture(image, width=Cm(4))
+    except Exception:  # not an image Word can show: the cover goes without it
+        return
 
 
 def _cells(line: str) -> list[str]:
@@ -162,11 +197,11 @@ def render_text(document, text: str, level: int, counter: Counter) -> None:
             flush()
             hashes = len(stripped) - len(stripped.lstrip("#"))
             heading = stripped.lstrip("#").strip()
-            document.add_heading(heading, level=min(level + max(hashes - 2, 1), 4))
+            _heading(document, heading, level=min(level + max(hashes - 2, 1), 4))
             counter.words += len(heading.split())
         elif stripped.startswith(("- ", "* ")):
             flush()
-            document.add_paragraph(stripped[2:].strip(), style="List Bullet")
+            _paragraph(document, stripped[2:].strip(), "List Bullet")
             counter.words += len(stripped.split())
         elif TABLE_LINE.match(stripped):
             flush()
@@ -201,6 +236,9 @@ def build(
         s.section_type: s
         for s in Section.objects.for_company(company).filter(project_id=project.pk)
     }
+    template_path = str((company.settings or {}).get("word_template") or "")
+    if not template_path.startswith(paths.company_root(company.pk) + "/"):
+        template_path = ""
     if template_path and default_storage.exists(template_path):
         with default_storage.open(template_path, "rb") as handle:
             document = docx.Document(io.BytesIO(handle.read()))
@@ -209,8 +247,9 @@ def build(
     counter = Counter()
 
     # Cover.
-    document.add_paragraph(project.name, style="Title")
-    document.add_paragraph(_("Technical memoir"), style="Subtitle")
+    _paragraph(document, project.name, "Title")
+    _paragraph(document, _("Technical memoir"), "Subtitle")
+    _logo(document, company)
     for label, value in (
         (_("Buyer"), project.client),
         (_("Lot"), project.lot),
@@ -222,7 +261,7 @@ def build(
             paragraph.add_run(f"{label} : ").bold = True
             paragraph.add_run(value)
     document.add_page_break()
-    document.add_heading(_("Contents"), level=1)
+    _heading(document, _("Contents"), level=1)
     _toc(document)
     document.add_page_break()
 
@@ -241,14 +280,16 @@ def build(
             parent_number = item.number.rsplit(".", 1)[0]
             if parent_number not in seen_parents:
                 seen_parents.add(parent_number)
-                document.add_heading(f"{parent_number}. {item.parent_title}", level=1)
+                _heading(document, f"{parent_number}. {item.parent_title}", level=1)
             level = 2
-        document.add_heading(
-            f"{item.number} {section.title}" if item.parent_title else item.heading, level=level
+        _heading(
+            document,
+            f"{item.number} {section.title}" if item.parent_title else item.heading,
+            level=level,
         )
         render_text(document, section.content, level, counter)
     for section in extra:
-        document.add_heading(section.title, level=1)
+        _heading(document, section.title, level=1)
         render_text(document, section.content, 1, counter)
 
     # The company's certifications and references from the approved content.
@@ -264,33 +305,35 @@ def build(
         blocks, needed_on(project), (BlockType.CERTIFICATION, BlockType.PAST_PROJECT_REFERENCE)
     )
     if closing:
-        document.add_heading(_("Certifications and references"), level=1)
+        _heading(document, _("Certifications and references"), level=1)
         for table in closing:
-            document.add_heading(table.title, level=2)
+            _heading(document, table.title, level=2)
             _table(document, [table.headers, *table.rows])
             counter.rows += len(table.rows) + 1
 
     if sources:
         document.add_page_break()
-        document.add_heading(_("Annex: sources of each section (internal)"), level=1)
+        _heading(document, _("Annex: sources of each section (internal)"), level=1)
         titles = {str(b.pk): b.title for b in blocks}
         for item, section in ordered:
-            document.add_heading(item.heading, level=2)
+            _heading(document, item.heading, level=2)
             for block_id, version in (section.source_versions or {}).items():
-                document.add_paragraph(
+                _paragraph(
+                    document,
                     _("Block “%(title)s”, version %(version)s")
                     % {"title": titles.get(block_id, block_id), "version": version},
-                    style="List Bullet",
+                    "List Bullet",
                 )
             for passage in section.source_passages or []:
-                document.add_paragraph(
+                _paragraph(
+                    document,
                     _("Passage of “%(memoire)s”, page %(page)s (score %(score)s)")
                     % {
                         "memoire": passage.get("memoire"),
                         "page": passage.get("page") or "—",
                         "score": passage.get("score"),
                     },
-                    style="List Bullet",
+                    "List Bullet",
                 )
 
     pages = 2 + math.ceil(counter.words / WORDS_PER_PAGE + counter.rows / ROWS_PER_PAGE)
