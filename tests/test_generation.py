@@ -409,3 +409,26 @@ def test_the_best_memoir_passages_are_used_and_recorded_without_unapproved_facts
     ))
     assert all("Sophie" not in text and "14001" not in text for text in used)
     assert section.source_passages == chunks
+
+
+# --- the check of every written section ------------------------------------------------------
+
+
+def test_check_memoir_facts_counts_the_facts_absent_from_approved_content(memoir):
+    import io
+
+    from django.core.management import call_command
+
+    _generate(memoir)
+    out = io.StringIO()
+    call_command("check_memoir_facts", stdout=out)
+    assert "Total : 2 sections vérifiées, 0 fait(s)" in out.getvalue()
+    section = _sections(memoir.project)["C1.1"]
+    Section.objects.filter(pk=section.pk).update(
+        content=section.content + "\n\nNotre certification ISO 14001 et M. Lefèvre."
+    )
+    out = io.StringIO()
+    with pytest.raises(SystemExit) as exit_:
+        call_command("check_memoir_facts", "--company", memoir.company.name, stdout=out)
+    assert exit_.value.code == 1
+    assert "2 fait(s) absent(s)" in out.getvalue() and "Lefèvre" in out.getvalue()
