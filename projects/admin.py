@@ -28,7 +28,11 @@ from projects.forms import (
     RCAnalysisAddForm,
     RCAnalysisReviewForm,
 )
-from projects.memoir.admin_views import MemoirProjectAdminMixin, MemoirSectionAdminMixin
+from projects.memoir.admin_views import (
+    MemoirProjectAdminMixin,
+    MemoirSectionAdminMixin,
+    SpendAgainstBudgetMixin,
+)
 from projects.models import (
     ContentMatch,
     DocumentKind,
@@ -685,7 +689,7 @@ def _attach_block_titles(request, rows, field: str, company_id=None) -> None:
 
 
 @admin.register(GenerationRequest)
-class GenerationRequestAdmin(TenantScopedAdmin):
+class GenerationRequestAdmin(SpendAgainstBudgetMixin, TenantScopedAdmin):
     list_display = (
         "section_type",
         "project",

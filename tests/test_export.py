@@ -230,7 +230,9 @@ def test_the_companys_word_template_and_logo_are_used(generated):
     buffer = io.BytesIO()
     template.save(buffer)
     root = storage.company_root(generated.company.pk)
-    template_path = default_storage.save(f"{root}/templates/modele.docx", ContentFile(buffer.getvalue()))
+    template_path = default_storage.save(
+        f"{root}/templates/modele.docx", ContentFile(buffer.getvalue())
+    )
     logo_path = default_storage.save(f"{root}/logo.png", ContentFile(PNG_1PX))
     generated.company.settings = {"word_template": template_path}
     generated.company.logo_url = logo_path

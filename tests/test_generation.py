@@ -404,9 +404,11 @@ def test_the_best_memoir_passages_are_used_and_recorded_without_unapproved_facts
     row = GenerationRequest.objects.get(project=memoir.project, section_type="C1.1")
     chunks = row.request_context["chunks"]
     assert chunks and all(c["score"] > 0 and c["memoire"] == "gymnase-2021.pdf" for c in chunks)
-    used = set(DocumentChunk.objects.filter(pk__in=[c["chunk"] for c in chunks]).values_list(
-        "content", flat=True
-    ))
+    used = set(
+        DocumentChunk.objects.filter(pk__in=[c["chunk"] for c in chunks]).values_list(
+            "content", flat=True
+        )
+    )
     assert all("Sophie" not in text and "14001" not in text for text in used)
     assert section.source_passages == chunks
 
@@ -432,3 +434,49 @@ def test_check_memoir_facts_counts_the_facts_absent_from_approved_content(memoir
         call_command("check_memoir_facts", "--company", memoir.company.name, stdout=out)
     assert exit_.value.code == 1
     assert "2 fait(s) absent(s)" in out.getvalue() and "Lefèvre" in out.getvalue()
+
+
+# --- the admin -----------------------------------------------------------------------------
+
+
+def test_generation_requests_show_this_months_spend_against_the_budget(memoir):
+    from django.urls import reverse
+
+    from tests.admin_helpers import admin_client
+    from tests.factories import GenerationRequestFactory
+
+    memoir.company.settings = {"generation_budget": {"monthly_tokens": 4000}}
+    memoir.company.save()
+    GenerationRequestFactory(project=memoir.project, completed=True, tokens_used=4500)
+    other = GenerationRequestFactory(completed=True, tokens_used=7)
+    page = admin_client(memoir.user).get(reverse("admin:projects_generationrequest_changelist"))
+    html = page.content.decode()
+    assert "month-budgets" in html and "4000" in html and "4500" in html
+    assert 'class="errornote month-budget"' in html  # over the budget
+    assert other.project.company.name not in html
+
+
+def test_an_admin_edit_keeps_a_version_and_clears_the_review(memoir):
+    from django.urls import reverse
+
+    from tests.admin_helpers import admin_client, form_data
+
+    _generate(memoir)
+    section = _sections(memoir.project)["C1.1"]
+    from projects.services import mark_reviewed
+
+    mark_reviewed(memoir.company, [section], user=memoir.user)
+    client = admin_client(memoir.user)
+    url = reverse("admin:projects_section_change", args=[section.pk])
+    page = client.get(url)
+    html = page.content.decode()
+    assert "Procédure de bétonnage — v1" in html  # the sources beside the text
+    data = form_data(page, "section_form")
+    data["content"] = "Texte corrigé par la relectrice."
+    response = client.post(url, data)
+    assert response.status_code == 302
+    section.refresh_from_db()
+    assert section.content == "Texte corrigé par la relectrice." and not section.reviewed
+    kept = SectionVersion.objects.get(section=section)
+    assert kept.reason == "edit" and kept.replaced_by == memoir.user
+    assert "+Texte corrigé par la relectrice." in client.get(url).content.decode()

@@ -288,3 +288,50 @@ def _uuid(value):
         return uuid.UUID(str(value))
     except ValueError:
         return value
+
+
+class SpendAgainstBudgetMixin:
+    """Mixed into GenerationRequestAdmin: this month's spend of each company against its
+    budget (``Company.settings["generation_budget"]``), and by project and model."""
+
+    def changelist_view(self, request, extra_context=None):
+        from django.db.models import Count, Sum
+
+        from projects.memoir import budget
+        from tenants.models import Company
+
+        response = super().changelist_view(request, extra_context)
+        context = getattr(response, "context_data", None)
+        if not context or context.get("cl") is None:
+            return response
+        month = self.get_queryset(request).filter(created_at__gte=budget.month_start()).order_by()
+        sums = {"requests": Count("pk"), "tokens": Sum("tokens_used"), "cost": Sum("cost_usd")}
+        by_company = list(month.values("company").annotate(**sums).order_by("company")[:50])
+        names = {
+            c.pk: c for c in Company.objects.filter(pk__in=[row["company"] for row in by_company])
+        }
+        rows = []
+        for row in by_company:
+            company = names.get(row["company"])
+            if company is None:
+                continue
+            limits = budget.budget_of(company)
+            rows.append(
+                {
+                    "company": company.name,
+                    "tokens": row["tokens"] or 0,
+                    "cost": row["cost"] or 0,
+                    "budget_tokens": limits.tokens,
+                    "budget_cost": limits.cost_usd,
+                    "over": (limits.tokens is not None and (row["tokens"] or 0) > limits.tokens)
+                    or (limits.cost_usd is not None and (row["cost"] or 0) > limits.cost_usd),
+                }
+            )
+        context["month_budgets"] = rows
+        context["month_by_project"] = list(
+            month.values("project__name").annotate(**sums).order_by("-tokens")[:10]
+        )
+        context["month_by_model"] = list(
+            month.values("model_used").annotate(**sums).order_by("-tokens")[:10]
+        )
+        return response
