@@ -480,3 +480,20 @@ def test_an_admin_edit_keeps_a_version_and_clears_the_review(memoir):
     kept = SectionVersion.objects.get(section=section)
     assert kept.reason == "edit" and kept.replaced_by == memoir.user
     assert "+Texte corrigé par la relectrice." in client.get(url).content.decode()
+
+
+def test_the_demo_project_is_generated_over_its_legacy_sections():
+    from django.core.management import call_command
+
+    call_command("loaddata", "demo", verbosity=0)
+    project = Project.objects.get(name="Réhabilitation et extension du collège Louis-Pasteur")
+    legacy = {s.section_type: s.pk for s in Section.objects.filter(project=project)}
+    job = generation.queue_generation(project.company, project, now=True)
+    assert job.status == JobStatus.SUCCEEDED, job.error
+    sections = list(Section.objects.filter(project=project).order_by("order_num"))
+    assert [s.section_type for s in sections] == [f"RS-0{i}" for i in range(1, 7)]
+    # The legacy sections were rewritten in place, their text kept as a version.
+    assert set(legacy.values()) <= {s.pk for s in sections}
+    assert SectionVersion.objects.filter(section__project=project).count() == len(legacy)
+    project.refresh_from_db()
+    assert project.status == ProjectStatus.GENERATED

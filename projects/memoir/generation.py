@@ -127,10 +127,15 @@ def write_section(
     section = (
         Section.objects.for_company(company)
         .select_for_update(of=("self",))
-        .filter(project_id=project.pk, section_type=plan_item.criterion_id)
+        .filter(
+            project_id=project.pk,
+            section_type__in=[plan_item.criterion_id, *sorted(plan_item.aliases)],
+        )
+        .order_by("order_num")
         .first()
     )
     values = {
+        "section_type": plan_item.criterion_id,
         "title": plan_item.title[:255],
         "content": draft.text,
         "order_num": plan_item.order,
@@ -143,9 +148,7 @@ def write_section(
         "reviewed_at": None,
     }
     if section is None:
-        return Section.objects.create(
-            project=project, section_type=plan_item.criterion_id, **values
-        )
+        return Section.objects.create(project=project, **values)
     review.keep_version(section, reason="generation", user=user)
     for name, value in values.items():
         setattr(section, name, value)

@@ -4,10 +4,12 @@ section. Without criteria (an RC that defers them), one per required content."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from django.utils.translation import gettext as _
 
+from library import parsing
 from projects.models import RCAnalysis
 from projects.rc import storage
 
@@ -26,6 +28,8 @@ class SectionPlan:
     requirements: list[str] = field(default_factory=list)
     #: The ids of ``content_matches.requirement_id`` whose approved blocks feed it.
     requirement_ids: set[str] = field(default_factory=set)
+    #: Other ``sections.section_type`` values of the same section (legacy rows).
+    aliases: set[str] = field(default_factory=set)
 
     @property
     def heading(self) -> str:
@@ -94,12 +98,19 @@ def plan_of(analysis) -> list[SectionPlan]:
                     requirement_ids={content.id},
                 )
             )
-    elif orphans:
-        # Contents tied to no criterion are asked of the whole memoir: the first
-        # technical section answers them.
-        plans[0].requirements += [c.text for c in orphans]
-        plans[0].requirement_ids |= {c.id for c in orphans}
+    else:
+        # A content tied to no criterion goes to the section whose title shares the most
+        # words with it (the first section when none does).
+        for content in orphans:
+            wanted = _words(content.text)
+            best = max(plans, key=lambda p: (len(wanted & _words(p.title)), -p.order))
+            best.requirements.append(content.text)
+            best.requirement_ids.add(content.id)
     return plans
+
+
+def _words(text: str) -> set[str]:
+    return {w for w in re.findall(r"\w+", parsing.fold(text or "")) if len(w) >= 4}
 
 
 def plan(company, project) -> tuple[list[SectionPlan], object]:
@@ -110,6 +121,14 @@ def plan(company, project) -> tuple[list[SectionPlan], object]:
         raise NothingToWrite(_("The project's RC has not been analysed: nothing to write."))
     analysis = storage.from_row(row)
     plans = plan_of(analysis)
+    # Rows typed before the analysis existed named their sections' types.
+    legacy = {
+        str(item.get("id")): str(item["section_type"])
+        for item in row.required_sections or []
+        if isinstance(item, dict) and item.get("section_type")
+    }
+    for item in plans:
+        item.aliases = {legacy[i] for i in item.requirement_ids if i in legacy}
     if not plans:
         raise NothingToWrite(
             _("The RC analysis names no technical criterion and no required content.")
