@@ -44,8 +44,9 @@ class NothingToWrite(Exception):
 
 def number_of(ident: str) -> str:
     """``C1.2`` → ``1.2``; ``L2.C1.1`` → ``1.1``; ``R3`` → ``3``."""
-    ident = ident.rsplit("C", 1)[-1] if "C" in ident else ident.lstrip("RS")
-    return ident
+    tail = ident.rsplit("C", 1)[-1] if "C" in ident else ident
+    found = re.search(r"(\d+(?:\.\d+)*)$", tail)
+    return ".".join(str(int(part)) for part in found.group(1).split(".")) if found else ""
 
 
 def plan_of(analysis) -> list[SectionPlan]:
