@@ -143,6 +143,7 @@ def write_section(
         "source_blocks": [b.pk for b in ctx.blocks],
         "source_versions": {str(b.pk): b.version for b in ctx.blocks},
         "source_passages": [p.as_json() for p in ctx.passages],
+        "quality_score": None,  # a score of the previous text says nothing of this one
         "reviewed": False,
         "reviewer": None,
         "reviewed_at": None,
