@@ -148,7 +148,46 @@ def template_for(company, plan: SectionPlan) -> SectionTemplate | None:
     return best
 
 
-def passages_for(company, plan: SectionPlan, blocks, on, k: int | None = None) -> list[PassageUsed]:
+def approved_passages(company, project: Project, requirement_ids) -> list[PassageUsed]:
+    """The memoir passages approved for ``requirement_ids`` (matches proposing a passage:
+    ``content_matches.passage_chunk_id``, where the matching writes them), best first."""
+    from rag.models import DocumentChunk
+
+    if "passage_chunk_id" not in {f.name for f in ContentMatch._meta.get_fields()}:
+        return []  # a schema whose matches propose blocks only
+    confidence = dict(
+        ContentMatch.objects.for_company(company)
+        .filter(
+            project_id=project.pk,
+            approved=True,
+            requirement_id__in=list(requirement_ids),
+            passage_chunk_id__isnull=False,
+        )
+        .values_list("passage_chunk_id", "confidence")
+    )
+    if not confidence:
+        return []
+    chunks = (
+        DocumentChunk.objects.filter(company_id=company.pk, pk__in=list(confidence))
+        .select_related("memoire")
+        .only("pk", "content", "metadata", "memoire__filename")
+    )
+    found = [
+        PassageUsed(
+            chunk_id=str(chunk.pk),
+            memoire=chunk.memoire.filename,
+            content=chunk.content,
+            score=float(confidence[chunk.pk] or 1.0),
+            page=(chunk.metadata or {}).get("page"),
+        )
+        for chunk in chunks
+    ]
+    return sorted(found, key=lambda p: (-p.score, p.chunk_id))
+
+
+def passages_for(
+    company, plan: SectionPlan, blocks, on, k: int | None = None, project: Project | None = None
+) -> list[PassageUsed]:
     """The best passages of the company's memoirs for the criterion, without those that
     name a certification or a person the approved content does not hold."""
     from rag.models import DocumentChunk
@@ -158,21 +197,27 @@ def passages_for(company, plan: SectionPlan, blocks, on, k: int | None = None) -
         return []
     from rag.search import search_passages
 
+    candidates = approved_passages(company, project, plan.requirement_ids) if project else []
     query = " ".join([plan.title, *plan.requirements])[:400]
     found, _facts = search_passages(company, query, k=k * 2)
-    kept = []
-    for passage in found:
+    candidates += [
+        PassageUsed(
+            chunk_id=str(passage.chunk_id),
+            memoire=passage.memoire,
+            content=passage.content,
+            score=float(passage.score),
+            page=passage.page,
+        )
+        for passage in found
+    ]
+    kept, seen = [], set()
+    for passage in candidates:
+        if passage.chunk_id in seen:
+            continue
+        seen.add(passage.chunk_id)
         if factcheck.unknown_facts(company, passage.content, blocks, on):
             continue
-        kept.append(
-            PassageUsed(
-                chunk_id=str(passage.chunk_id),
-                memoire=passage.memoire,
-                content=passage.content,
-                score=float(passage.score),
-                page=passage.page,
-            )
-        )
+        kept.append(passage)
         if len(kept) == k:
             break
     return kept
@@ -190,5 +235,5 @@ def build(
         blocks=blocks,
         on=on,
         template=template_for(company, plan),
-        passages=passages_for(company, plan, blocks, on) if passages else [],
+        passages=passages_for(company, plan, blocks, on, project=project) if passages else [],
     )
