@@ -497,3 +497,40 @@ def test_the_demo_project_is_generated_over_its_legacy_sections():
     assert SectionVersion.objects.filter(section__project=project).count() == len(legacy)
     project.refresh_from_db()
     assert project.status == ProjectStatus.GENERATED
+
+
+def test_a_company_already_over_budget_is_told_when_queueing(memoir, llm):
+    from tests.factories import GenerationRequestFactory
+
+    memoir.company.settings = {"generation_budget": {"monthly_tokens": 1000}}
+    memoir.company.save()
+    GenerationRequestFactory(project=memoir.project, completed=True, tokens_used=1000)
+    with pytest.raises(generation.GenerationNotAllowed, match="1000"):
+        generation.queue_generation(memoir.company, memoir.project)
+    memoir.project.refresh_from_db()
+    assert memoir.project.status == ProjectStatus.MATCHED
+    assert not Job.objects.filter(kind=JobKind.GENERATION).exists() and llm.received == []
+
+
+def test_one_section_is_written_again_from_the_project_page(memoir):
+    from django.urls import reverse
+
+    from tests.admin_helpers import admin_client
+
+    _generate(memoir)
+    before = {k: s.content for k, s in _sections(memoir.project).items()}
+    client = admin_client(memoir.user)
+    page = client.get(reverse("admin:projects_project_change", args=[memoir.project.pk]))
+    assert page.content.decode().count('name="regenerate"') == 2
+    url = reverse("admin:projects_project_generate", args=[memoir.project.pk])
+    assert client.post(url, {"criterion": "C1.2"}).status_code == 302
+    run_queued_jobs()
+    job = Job.objects.filter(kind=JobKind.GENERATION).order_by("-created_at").first()
+    assert job.params["criteria"] == ["C1.2"] and job.result["sections"] == 1
+    assert SectionVersion.objects.filter(section__project=memoir.project).count() == 1
+    assert SectionVersion.objects.get().section.section_type == "C1.2"
+    assert {k: s.content for k, s in _sections(memoir.project).items()} == before
+    # An unknown criterion is refused with a message, nothing queued.
+    response = client.post(url, {"criterion": "C9"}, follow=True)
+    assert "C9" in response.content.decode()
+    assert Job.objects.filter(kind=JobKind.GENERATION).count() == 2

@@ -22,7 +22,7 @@ from jobs import registry
 from jobs import services as jobs
 from jobs.models import Job, JobKind
 from projects import workflow
-from projects.memoir import backends, context, review
+from projects.memoir import backends, budget, context, review
 from projects.memoir.plan import NothingToWrite, SectionPlan, plan
 from projects.models import (
     GenerationRequest,
@@ -68,6 +68,12 @@ def queue_generation(
             plans, _analysis = plan(company, locked)
         except NothingToWrite as exc:
             raise GenerationNotAllowed(str(exc)) from None
+        if backend == backends.LLM:
+            # Already over this month's budget: say so now rather than from the job.
+            try:
+                budget.check(company_of(company), 1, None)
+            except budget.BudgetExceeded as exc:
+                raise GenerationNotAllowed(str(exc)) from None
         known = {p.criterion_id for p in plans}
         unknown = [c for c in criteria or [] if c not in known]
         if unknown:
@@ -86,6 +92,10 @@ def queue_generation(
     if now:
         return jobs.run_inline(job)
     return job
+
+
+def company_of(company) -> Company:
+    return company if isinstance(company, Company) else Company.objects.get(pk=company)
 
 
 def record(company, project: Project, plan_item: SectionPlan, ctx, draft, *, job=None, error=None):
