@@ -534,3 +534,20 @@ def test_one_section_is_written_again_from_the_project_page(memoir):
     response = client.post(url, {"criterion": "C9"}, follow=True)
     assert "C9" in response.content.decode()
     assert Job.objects.filter(kind=JobKind.GENERATION).count() == 2
+
+
+def test_retitling_a_section_in_the_project_page_keeps_a_version_and_clears_review(memoir):
+    from django.urls import reverse
+
+    from tests.admin_helpers import admin_client, form_data
+
+    section = SectionFactory(project=memoir.project, with_review=True, title="Ancien titre")
+    client = admin_client(memoir.user)
+    url = reverse("admin:projects_project_change", args=[memoir.project.pk])
+    data = form_data(client.get(url), "project_form")
+    key = next(k for k, v in data.items() if k.endswith("-title") and v == "Ancien titre")
+    data[key] = "Nouveau titre"
+    assert client.post(url, data).status_code == 302
+    section.refresh_from_db()
+    assert section.title == "Nouveau titre" and not section.reviewed
+    assert SectionVersion.objects.get(section=section).title == "Ancien titre"

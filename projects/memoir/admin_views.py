@@ -72,6 +72,18 @@ class MemoirProjectAdminMixin:
             readonly.append("final_document_url")  # set by the export
         return readonly
 
+    def save_formset(self, request, form, formset, change):
+        # A section retitled in the project's inline: its text is kept as a version and
+        # its review cleared, as in the section's own page.
+        if formset.model is Section:
+            for inline in formset.initial_forms:
+                if inline.instance.pk and {"title", "content"} & set(inline.changed_data):
+                    review.keep_version(inline.instance, reason="edit", user=request.user)
+                    inline.instance.reviewed = False
+                    inline.instance.reviewer = None
+                    inline.instance.reviewed_at = None
+        super().save_formset(request, form, formset, change)
+
     def get_urls(self):
         return [
             path(

@@ -210,12 +210,12 @@ def passages_for(
         )
         for passage in found
     ]
-    kept, seen = [], set()
+    kept, seen, others = [], set(), factcheck.company_facts(company)
     for passage in candidates:
         if passage.chunk_id in seen:
             continue
         seen.add(passage.chunk_id)
-        if factcheck.unknown_facts(company, passage.content, blocks, on):
+        if factcheck.unknown_facts(company, passage.content, blocks, on, others=others):
             continue
         kept.append(passage)
         if len(kept) == k:

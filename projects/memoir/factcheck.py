@@ -79,9 +79,21 @@ def allowed_in(blocks, on: datetime.date) -> Allowed:
     return allowed
 
 
-def unknown_facts(company, text: str, blocks, on: datetime.date) -> list[str]:
+def company_facts(company) -> list[ContentBlock]:
+    """The company's certification and CV blocks (what a text could name), read once."""
+    return list(
+        ContentBlock.objects.for_company(company)
+        .filter(type__in=[BlockType.CERTIFICATION, BlockType.PERSON_CV])
+        .only("pk", "type", "metadata", "title")
+    )
+
+
+def unknown_facts(
+    company, text: str, blocks, on: datetime.date, *, others: list | None = None
+) -> list[str]:
     """What ``text`` names that ``blocks`` (the approved content) do not hold, each as a
-    French phrase; empty when the text is clean."""
+    French phrase; empty when the text is clean. ``others``: ``company_facts(company)``
+    when already read."""
     allowed = allowed_in(blocks, on)
     folded = _fold(text)
     problems: list[str] = []
@@ -92,11 +104,10 @@ def unknown_facts(company, text: str, blocks, on: datetime.date) -> list[str]:
                 % {"name": facts.CertificationScheme(scheme).label}
             )
     # The company's own certificates and people that are not in the approved content.
-    others = ContentBlock.objects.for_company(company).filter(
-        type__in=[BlockType.CERTIFICATION, BlockType.PERSON_CV]
-    )
     approved_ids = {b.pk for b in blocks}
-    for block in others.exclude(pk__in=approved_ids).only("type", "metadata", "title"):
+    for block in others if others is not None else company_facts(company):
+        if block.pk in approved_ids:
+            continue
         if block.type == BlockType.CERTIFICATION:
             number = facts.read(block).number
             if (
