@@ -105,7 +105,8 @@ def test_each_run_records_provenance_and_pins_block_versions(memoir):
     assert ctx["provider"] == "assembly"
     assert {b["id"]: b["version"] for b in ctx["blocks"]} == section.source_versions
     assert ctx["output_sha256"] == hashlib.sha256(section.content.encode()).hexdigest()
-    assert len(ctx["prompt_sha256"]) == 64 and ctx["params"] == {"backend": "assembly"}
+    assert len(ctx["prompt_sha256"]) == 64
+    assert ctx["params"] == {"backend": "assembly", "left_out": []}
     assert ctx["chunks"] == []
 
 
@@ -551,3 +552,36 @@ def test_retitling_a_section_in_the_project_page_keeps_a_version_and_clears_revi
     section.refresh_from_db()
     assert section.title == "Nouveau titre" and not section.reviewed
     assert SectionVersion.objects.get(section=section).title == "Ancien titre"
+
+
+def test_a_blocks_paragraph_claiming_an_unapproved_certification_is_left_out(memoir):
+    block = memoir.procedure
+    block.content = (
+        "Le bétonnage des voiles suit la procédure PR-QSE-07.\n\n"
+        "Notre système est certifié ISO 14001 et MASE depuis 2012."
+    )
+    library_services.save_block(memoir.company, block, user=memoir.user)
+    _generate(memoir)
+    text = _sections(memoir.project)["C1.1"].content
+    assert "Le bétonnage des voiles suit la procédure PR-QSE-07." in text
+    assert "14001" not in text and "MASE" not in text
+    row = GenerationRequest.objects.get(project=memoir.project, section_type="C1.1")
+    [left_out] = row.request_context["params"]["left_out"]
+    assert left_out["source"] == "Procédure de bétonnage" and len(left_out["facts"]) == 2
+
+
+def test_an_approved_qualification_naming_a_scheme_is_no_certification_claim(memoir):
+    cv = memoir.cv
+    cv.metadata = {
+        **cv.metadata,
+        "qualifications": [
+            {"kind": "other", "label": "Encadrement de chantier MASE", "mandatory": False}
+        ],
+    }
+    library_services.save_block(memoir.company, cv, user=memoir.user)
+    from projects.memoir import factcheck
+
+    cv.refresh_from_db()
+    on = memoir.project.deadline.date()
+    assert factcheck.unknown_facts(memoir.company, "Encadrement de chantier MASE", [cv], on) == []
+    assert factcheck.unknown_facts(memoir.company, "Nous sommes certifiés MASE.", [cv], on)

@@ -116,7 +116,9 @@ def _block_texts(context: Context) -> list[str]:
     for block in context.blocks:
         if block.type in TABLE_TYPES or not (block.content or "").strip():
             continue
-        parts.append(f"### {block.title}\n\n{context.fill(block.content).strip()}")
+        text = context.checked(block.content, block.title)
+        if text:
+            parts.append(f"### {block.title}\n\n{text}")
     return parts
 
 
@@ -136,7 +138,8 @@ def assemble(context: Context) -> Draft:
     started = time.perf_counter()
     parts = [_intro(context), _requirements(context)]
     if context.template is not None:
-        parts.append(context.fill(context.template.template_content, context.template.placeholders))
+        filled = context.fill(context.template.template_content, context.template.placeholders)
+        parts.append(context.checked(filled, context.template.title))
     parts += _block_texts(context)
     people = _people_sentence(context)
     if people:
@@ -154,7 +157,7 @@ def assemble(context: Context) -> Draft:
         model=ASSEMBLY_MODEL,
         prompt_sha256=_sha(repr(context_json(context))),
         duration_seconds=time.perf_counter() - started,
-        params={"backend": ASSEMBLY},
+        params={"backend": ASSEMBLY, "left_out": context.left_out},
     )
 
 
@@ -197,13 +200,16 @@ def build_prompt(context: Context) -> str:
         lines.append("The RC asks for:")
         lines += [f"- {text}" for text in plan.requirements]
     if context.template is not None:
-        lines += ["", "Section template:", context.fill(context.template.template_content)]
+        template = context.checked(context.template.template_content, context.template.title)
+        lines += ["", "Section template:", template]
     tables = tables_markdown(context)
     if tables:
         lines += ["", "Facts (tables added after your text, do not alter them):", tables]
     for block in context.blocks:
         if block.type not in TABLE_TYPES and block.content:
-            lines += ["", f"Approved content “{block.title}”:", context.fill(block.content)[:4000]]
+            text = context.checked(block.content, block.title)[:4000]
+            if text:
+                lines += ["", f"Approved content “{block.title}”:", text]
     for passage in context.passages:
         lines += ["", f"Passage of a past memoir ({passage.memoire}):", passage.content[:2000]]
     lines += ["", "Write the chapter's prose now."]
@@ -233,6 +239,7 @@ def write_with_llm(context: Context, *, client=None) -> Draft:
         raise GenerationRefused(str(exc)) from None
     client = client or LLMClient(config)
     params = {
+        "left_out": context.left_out,
         "backend": LLM,
         "max_tokens": config.max_output_tokens,
         "temperature": config.temperature,

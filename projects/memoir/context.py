@@ -53,6 +53,28 @@ class Context:
     template: SectionTemplate | None = None
     passages: list[PassageUsed] = field(default_factory=list)
 
+    #: Paragraphs of blocks and templates left out because they name a fact the
+    #: approved content does not hold: ``[{"source", "facts"}]``.
+    left_out: list[dict] = field(default_factory=list)
+    _others: list | None = field(default=None, repr=False)  # factcheck.company_facts
+
+    def checked(self, text: str, source: str) -> str:
+        """``text`` (filled) without its paragraphs that name a certification or a
+        person absent from the approved content (a company profile claiming a
+        certification that expired…); what is left out is recorded."""
+        if self._others is None:
+            self._others = factcheck.company_facts(self.company)
+        kept = []
+        for paragraph in re.split(r"\n\s*\n", self.fill(text or "")):
+            unknown = factcheck.unknown_facts(
+                self.company, paragraph, self.blocks, self.on, others=self._others
+            )
+            if unknown:
+                self.left_out.append({"source": source, "facts": unknown})
+            elif paragraph.strip():
+                kept.append(paragraph.strip())
+        return "\n\n".join(kept)
+
     def block_versions(self) -> list[dict]:
         return [{"id": str(b.pk), "version": b.version, "title": b.title} for b in self.blocks]
 

@@ -48,6 +48,9 @@ class Allowed:
     numbers: set[str] = field(default_factory=set)
     names: set[str] = field(default_factory=set)  # folded full names
     name_words: set[str] = field(default_factory=set)  # folded words of the names
+    #: Folded phrases of the approved facts that may contain a scheme's name without
+    #: claiming it (a CV's training "Encadrement de chantier MASE").
+    phrases: set[str] = field(default_factory=set)
 
     def allows_person(self, name: str) -> bool:
         folded = _fold(name)
@@ -72,10 +75,14 @@ def allowed_in(blocks, on: datetime.date) -> Allowed:
                 if cert.number:
                     allowed.numbers.add(_fold(cert.number))
         elif block.type == BlockType.PERSON_CV:
-            name = facts.read(block).name
-            if name:
-                allowed.names.add(_fold(name))
-                allowed.name_words.update(_fold(name).split())
+            cv = facts.read(block)
+            if cv.name:
+                allowed.names.add(_fold(cv.name))
+                allowed.name_words.update(_fold(cv.name).split())
+            for qualification in cv.qualifications:
+                allowed.phrases.update(
+                    _fold(text) for text in (qualification.name(), qualification.label) if text
+                )
     return allowed
 
 
@@ -96,9 +103,12 @@ def unknown_facts(
     when already read."""
     allowed = allowed_in(blocks, on)
     folded = _fold(text)
+    scanned = folded
+    for phrase in sorted(allowed.phrases, key=len, reverse=True):
+        scanned = scanned.replace(phrase, " ")
     problems: list[str] = []
     for scheme, pattern in SCHEME_PATTERNS.items():
-        if re.search(pattern, folded) and scheme not in allowed.schemes:
+        if re.search(pattern, scanned) and scheme not in allowed.schemes:
             problems.append(
                 _("the certification “%(name)s”")
                 % {"name": facts.CertificationScheme(scheme).label}
