@@ -38,7 +38,7 @@ class Table:
             return str(value).replace("|", "/").replace("\n", " ").strip() or "—"
 
         lines = [f"#### {self.title}", "", "| " + " | ".join(map(cell, self.headers)) + " |"]
-        lines.append("|" + "|".join("---" for _ in self.headers) + "|")
+        lines.append("|" + "|".join("---" for _header in self.headers) + "|")
         lines += ["| " + " | ".join(map(cell, row)) + " |" for row in self.rows]
         return "\n".join(lines)
 
