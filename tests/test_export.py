@@ -258,3 +258,25 @@ def test_another_companys_template_path_is_ignored(generated):
     generated.company.save()
     document = _open(_export(generated))
     assert document.sections[0].header.paragraphs[0].text == ""
+
+
+def test_a_viewer_sees_the_workflow_but_no_action_and_cannot_post_one(generated):
+    from tenants.models import Role
+
+    viewer = admin_client(UserFactory(company=generated.company, role=Role.VIEWER))
+    url = reverse("admin:projects_project_change", args=[generated.project.pk])
+    html = viewer.get(url).content.decode()
+    assert 'id="memoir-panel"' in html
+    assert 'name="generate"' not in html and 'name="export"' not in html
+    for name in ("projects_project_generate", "projects_project_export"):
+        response = viewer.post(reverse(f"admin:{name}", args=[generated.project.pk]))
+        assert response.status_code == 403
+    assert not MemoirExport.objects.exists()
+    # Another company's member: the project is unknown to them.
+    stranger = admin_client(UserFactory(company=CompanyFactory()))
+    response = stranger.post(reverse("admin:projects_project_export", args=[generated.project.pk]))
+    missing = stranger.post(
+        reverse("admin:projects_project_export", args=["00000000-0000-0000-0000-000000000000"])
+    )
+    assert (response.status_code, response.url) == (missing.status_code, missing.url)
+    assert not MemoirExport.objects.exists()
