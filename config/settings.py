@@ -304,3 +304,10 @@ RC_ANALYSIS_BACKEND = env("RC_ANALYSIS_BACKEND", default="auto")
 RC_MAX_UPLOAD_BYTES = env.int("RC_MAX_UPLOAD_BYTES", default=50 * 1024 * 1024)
 # Characters of the RC's text sent to the model (the start of the document is kept).
 RC_LLM_MAX_INPUT_CHARS = env.int("RC_LLM_MAX_INPUT_CHARS", default=120_000)
+
+# --- Memoir generation (projects/memoir/) -----------------------------------------------
+# "assembly": offline and deterministic (templates, approved blocks, memoir passages);
+# "llm": the configured model writes the prose (the fact tables are always rendered by code).
+GENERATION_BACKEND = env("GENERATION_BACKEND", default="assembly")
+# Memoir passages considered per section.
+GENERATION_PASSAGES = env.int("GENERATION_PASSAGES", default=3)

@@ -30,3 +30,11 @@ def project_document_path(company_id, project_id, sha256: str, filename: str) ->
         f"{company_root(company_id)}/projects/{project_id}/documents/{sha256[:16]}/"
         f"{_name(filename, 'document')}"
     )
+
+
+def memoir_export_path(company_id, project_id, export_id, filename: str) -> str:
+    """A Word export of a project's memoir (each export is kept)."""
+    return (
+        f"{company_root(company_id)}/projects/{project_id}/exports/{export_id}/"
+        f"{_name(filename, 'memoire.docx')}"
+    )

@@ -28,15 +28,22 @@ from projects.forms import (
     RCAnalysisAddForm,
     RCAnalysisReviewForm,
 )
+from projects.memoir.admin_views import (
+    MemoirProjectAdminMixin,
+    MemoirSectionAdminMixin,
+    SpendAgainstBudgetMixin,
+)
 from projects.models import (
     ContentMatch,
     DocumentKind,
     GenerationRequest,
+    MemoirExport,
     Project,
     ProjectDocument,
     ProjectStatus,
     RCAnalysis,
     Section,
+    SectionVersion,
 )
 from projects.rc import review as rc_review
 from projects.rc import services as rc_services
@@ -135,7 +142,7 @@ def queue_rc_analysis(model_admin, request, project, document=None) -> None:
 
 
 @admin.register(Project)
-class ProjectAdmin(TenantScopedAdmin):
+class ProjectAdmin(MemoirProjectAdminMixin, TenantScopedAdmin):
     creator_field = "created_by"
     list_display = ("name", "client", "status", "lot", "deadline", "created_at")
     list_filter = ("status", "project_type", "created_by")
@@ -352,7 +359,7 @@ class ProjectAdmin(TenantScopedAdmin):
 
 
 @admin.register(Section)
-class SectionAdmin(TenantScopedAdmin):
+class SectionAdmin(MemoirSectionAdminMixin, TenantScopedAdmin):
     list_display = (
         "title",
         "project",
@@ -702,7 +709,7 @@ def _attach_block_titles(request, rows, field: str, company_id=None) -> None:
 
 
 @admin.register(GenerationRequest)
-class GenerationRequestAdmin(TenantScopedAdmin):
+class GenerationRequestAdmin(SpendAgainstBudgetMixin, TenantScopedAdmin):
     list_display = (
         "section_type",
         "project",
@@ -756,3 +763,79 @@ class GenerationRequestAdmin(TenantScopedAdmin):
                 .order_by(F("cost").desc(nulls_last=True), "project__company__name")[:20]
             )
         return response
+
+
+@admin.register(MemoirExport)
+class MemoirExportAdmin(TenantScopedAdmin):
+    """The Word exports of the memoirs: kept, never edited; downloaded through
+    ``<id>/download/`` by members of the company only."""
+
+    download_path_field = "storage_path"
+    list_display = ("filename", "project", "page_estimate", "page_limit", "submitted", "created_at")
+    list_filter = ("submitted",)
+    search_fields = ("filename", "project__name")
+    ordering = ("-created_at",)
+    list_select_related = ("project",)
+    readonly_fields = (
+        "project",
+        "filename",
+        "download_link",
+        "size_bytes",
+        "sha256",
+        "sections",
+        "page_estimate",
+        "page_limit",
+        "warnings",
+        "with_sources",
+        "submitted",
+        "created_by",
+        "created_at",
+    )
+    fields = readonly_fields
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    @admin.display(description=_("file"))
+    def download_link(self, obj) -> str:
+        if obj is None or not obj.pk:
+            return "—"
+        url = reverse("admin:projects_memoirexport_download", args=[obj.pk])
+        return format_html('<a href="{}">{}</a>', url, _("Download"))
+
+
+@admin.register(SectionVersion)
+class SectionVersionAdmin(TenantScopedAdmin):
+    """Earlier texts of the sections (kept on every generation and edit), read-only."""
+
+    list_display = ("title", "section", "version", "reason", "replaced_by", "created_at")
+    list_filter = ("reason",)
+    search_fields = ("title", "content")
+    ordering = ("-created_at",)
+    list_select_related = ("section", "replaced_by")
+    readonly_fields = (
+        "section",
+        "version",
+        "title",
+        "content",
+        "source_versions",
+        "reason",
+        "replaced_by",
+        "created_at",
+    )
+    fields = readonly_fields
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False

@@ -20,11 +20,13 @@ __all__ = [
     "DocumentKind",
     "GenerationRequest",
     "GenerationStatus",
+    "MemoirExport",
     "Project",
     "ProjectDocument",
     "ProjectStatus",
     "RCAnalysis",
     "Section",
+    "SectionVersion",
 ]
 
 
@@ -187,6 +189,14 @@ class Section(CompanyChildModel):
     )
     reviewed_at = models.DateTimeField(_("reviewed at"), blank=True, null=True)
     created_at = created_at(null=True)
+    #: ``{block id: version}`` of the blocks the text was written from (pinned).
+    source_versions = models.JSONField(
+        _("source block versions"), default=dict, db_default={}, blank=True, editable=False
+    )
+    #: The memoir passages used: ``[{"chunk": id, "memoire": name, "score": s}]``.
+    source_passages = models.JSONField(
+        _("source passages"), default=list, db_default=[], blank=True, editable=False
+    )
 
     objects = ProjectChildQuerySet.as_manager()
 
@@ -432,3 +442,101 @@ class GenerationRequest(CompanyChildModel):
 
     def __str__(self) -> str:
         return f"{self.project} — {self.section_type} ({self.get_status_display()})"
+
+
+class SectionVersion(CompanyChildModel):
+    """A section's text as it was before a generation or an edit replaced it."""
+
+    company_parent = "section"
+    id = uuid_primary_key()
+    section = models.ForeignKey(
+        Section,
+        on_delete=models.CASCADE,
+        related_name="versions",
+        verbose_name=_("section"),
+        db_index=False,
+    )
+    version = models.IntegerField(_("version"))
+    title = models.CharField(_("title"), max_length=255)
+    content = models.TextField(_("content"), blank=True, default="")
+    source_versions = models.JSONField(_("source block versions"), default=dict, blank=True)
+    reason = models.CharField(_("replaced by"), max_length=20)  # "generation" or "edit"
+    replaced_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("replaced by"),
+        db_index=False,
+        null=True,
+        blank=True,
+    )
+    created_at = created_at()
+
+    objects = ProjectChildQuerySet.as_manager()
+
+    class Meta:
+        db_table = "section_versions"
+        verbose_name = _("section version")
+        verbose_name_plural = _("section versions")
+        ordering = ["section", "-version"]
+        indexes = [
+            models.Index(fields=["company", "section"], name="idx_section_versions_company"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["section", "version"],
+                name="section_versions_section_version_unique",
+                violation_error_message=_("This version of the section is already kept."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.title} (v{self.version})"
+
+
+class MemoirExport(CompanyChildModel):
+    """One DOCX export of a project's memoir, kept under the company's path."""
+
+    company_parent = "project"
+    id = uuid_primary_key()
+    project = models.ForeignKey(
+        Project,
+        on_delete=models.CASCADE,
+        related_name="exports",
+        verbose_name=_("project"),
+        db_index=False,
+    )
+    filename = models.CharField(_("file name"), max_length=255)
+    storage_path = models.CharField(_("storage path"), max_length=500)
+    size_bytes = models.BigIntegerField(_("size (bytes)"), default=0)
+    sha256 = models.CharField(_("SHA-256"), max_length=64)
+    sections = models.IntegerField(_("sections"), default=0)
+    page_estimate = models.IntegerField(_("estimated pages"), default=0)
+    page_limit = models.IntegerField(_("page limit"), blank=True, null=True)
+    warnings = models.JSONField(_("warnings"), default=list, blank=True)
+    with_sources = models.BooleanField(_("annex of sources"), default=False)
+    submitted = models.BooleanField(_("submitted"), default=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("created by"),
+        db_index=False,
+        null=True,
+        blank=True,
+    )
+    created_at = created_at()
+
+    objects = ProjectChildQuerySet.as_manager()
+
+    class Meta:
+        db_table = "memoir_exports"
+        verbose_name = _("memoir export")
+        verbose_name_plural = _("memoir exports")
+        ordering = ["project", "-created_at"]
+        indexes = [
+            models.Index(fields=["company", "project"], name="idx_memoir_exports_company"),
+        ]
+
+    def __str__(self) -> str:
+        return self.filename

@@ -6,6 +6,7 @@ from __future__ import annotations
 from jobs import registry
 from jobs.models import Job, JobKind
 from projects import matching
+from projects.memoir import export, generation
 from projects.rc import services
 
 
@@ -17,3 +18,13 @@ def analyse_rc(job: Job, progress) -> dict:
 @registry.handler(JobKind.MATCHING, on_failure=matching.failed)
 def match_content(job: Job, progress) -> dict:
     return matching.run_job(job, progress)
+
+
+@registry.handler(JobKind.GENERATION, on_failure=generation.failed)
+def generate_memoir(job: Job, progress) -> dict:
+    return generation.run(job, progress)
+
+
+@registry.handler(JobKind.EXPORT)
+def export_memoir(job: Job, progress) -> dict:
+    return export.run(job, progress)

@@ -13,7 +13,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from audit import services as audit
-from projects.models import Project
+from projects.models import MemoirExport, Project, Section
 from projects.models import ProjectStatus as S
 
 TRANSITIONS: dict[str, tuple[str, ...]] = {
@@ -32,6 +32,53 @@ TRANSITIONS: dict[str, tuple[str, ...]] = {
 
 class TransitionRefused(Exception):
     """The move is not allowed; nothing was changed."""
+
+
+def _every_section_reviewed(projects: list[Project]) -> None:
+    """→ completed: every section of every project is reviewed (and there is one)."""
+    ids = [p.pk for p in projects]
+    with_sections = set(
+        Section.objects.filter(project_id__in=ids).values_list("project_id", flat=True)
+    )
+    unreviewed = set(
+        Section.objects.filter(project_id__in=ids, reviewed=False).values_list(
+            "project_id", flat=True
+        )
+    )
+    refused = [p for p in projects if p.pk in unreviewed or p.pk not in with_sections]
+    if refused:
+        raise TransitionRefused(
+            _(
+                "Cannot move to “Completed”: %(projects)s still has sections not reviewed "
+                "(or none). Nothing was changed."
+            )
+            % {"projects": ", ".join(f"“{p.name}”" for p in refused[:5])}
+        )
+
+
+def _has_final_document(projects: list[Project]) -> None:
+    """→ submitted: the project has its final document."""
+    refused = [p for p in projects if not (p.final_document_url or "").strip()]
+    if refused:
+        raise TransitionRefused(
+            _(
+                "Cannot move to “Submitted”: %(projects)s has no final document (export the "
+                "memoir first). Nothing was changed."
+            )
+            % {"projects": ", ".join(f"“{p.name}”" for p in refused[:5])}
+        )
+
+
+def _mark_submitted_exports(projects: list[Project]) -> None:
+    """The latest export of each submitted project is the one sent."""
+    for project in projects:
+        latest = MemoirExport.objects.filter(project_id=project.pk).order_by("-created_at").first()
+        if latest is not None:
+            MemoirExport.objects.filter(pk=latest.pk).update(submitted=True)
+
+
+#: What must hold before a project moves to a status.
+GUARDS = {S.COMPLETED: _every_section_reviewed, S.SUBMITTED: _has_final_document}
 
 
 def allowed_targets(status: str) -> tuple[str, ...]:
@@ -75,7 +122,11 @@ def move(
                 _("Cannot move to “%(target)s”: %(projects)s. Nothing was changed.")
                 % {"target": target_label, "projects": names}
             )
+        if target in GUARDS:
+            GUARDS[target](locked)
         Project.objects.filter(pk__in=[p.pk for p in locked]).update(status=target)
+        if target == S.SUBMITTED:
+            _mark_submitted_exports(locked)
         audit.record_objects(
             "transition",
             locked,

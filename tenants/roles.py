@@ -27,6 +27,9 @@ _READABLE = {
     "projects.projectdocument": VIEW,
     "projects.contentmatch": VIEW,
     "projects.generationrequest": VIEW,
+    # Written by the application only (generation, edits, exports): read by every member.
+    "projects.sectionversion": VIEW,
+    "projects.memoirexport": VIEW,
     "rag.memoire": VIEW,
     "rag.documentchunk": VIEW,
     "jobs.job": VIEW,

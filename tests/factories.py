@@ -45,11 +45,13 @@ from projects.models import (
     DocumentKind,
     GenerationRequest,
     GenerationStatus,
+    MemoirExport,
     Project,
     ProjectDocument,
     ProjectStatus,
     RCAnalysis,
     Section,
+    SectionVersion,
 )
 from rag.models import EMBEDDING_DIMENSIONS, ChunkLexeme, DocumentChunk, Memoire
 from tenants.models import Company, Role, User
@@ -70,6 +72,7 @@ __all__ = [
     "DocumentChunkFactory",
     "GenerationRequestFactory",
     "JobFactory",
+    "MemoirExportFactory",
     "MemoireFactory",
     "PastProjectFactory",
     "ProjectDocumentFactory",
@@ -77,6 +80,7 @@ __all__ = [
     "RCAnalysisFactory",
     "SectionFactory",
     "SectionTemplateFactory",
+    "SectionVersionFactory",
     "StoredFileFactory",
     "SuperuserFactory",
     "UserFactory",
@@ -546,6 +550,40 @@ class GenerationRequestFactory(DjangoModelFactory):
         )
 
 
+class SectionVersionFactory(DjangoModelFactory):
+    """An earlier text of a section, replaced by an edit."""
+
+    class Meta:
+        model = SectionVersion
+
+    section = factory.SubFactory(SectionFactory)
+    version = factory.Sequence(lambda n: n + 1)
+    title = factory.SelfAttribute("section.title")
+    content = _faker("paragraph", nb_sentences=4)
+    source_versions = factory.LazyFunction(dict)
+    reason = "edit"
+
+
+class MemoirExportFactory(DjangoModelFactory):
+    """A Word export of a memoir (the file itself is not written: tests that read it
+    export for real)."""
+
+    class Meta:
+        model = MemoirExport
+
+    project = factory.SubFactory(ProjectFactory, status=ProjectStatus.GENERATED)
+    filename = factory.Sequence(lambda n: f"memoire-{n}.docx")
+    storage_path = factory.LazyAttribute(
+        lambda o: f"companies/{o.project.company_id}/projects/{o.project.pk}/exports/{o.filename}"
+    )
+    size_bytes = 38_000
+    sha256 = factory.Sequence(lambda n: f"{n:064x}")
+    sections = 5
+    page_estimate = 12
+    page_limit = 20
+    warnings = factory.LazyFunction(list)
+
+
 # --- rag -------------------------------------------------------------------------------
 
 
@@ -656,6 +694,8 @@ ALL_FACTORIES: tuple[type[DjangoModelFactory], ...] = (
     RCAnalysisFactory,
     ContentMatchFactory,
     GenerationRequestFactory,
+    SectionVersionFactory,
+    MemoirExportFactory,
     MemoireFactory,
     DocumentChunkFactory,
     ChunkLexemeFactory,

@@ -53,6 +53,8 @@ EXPECTED = {
     "projects.projectdocument":    ("vacd", "vacd",  "v",     "vacd"),
     "projects.contentmatch":       ("vacd", "vacd",  "v",     "vacd"),
     "projects.generationrequest":  ("vacd", "vacd",  "v",     "vacd"),
+    "projects.memoirexport":       ("v",    "v",     "v",     "v"),
+    "projects.sectionversion":     ("v",    "v",     "v",     "v"),
     "rag.memoire":                 ("vacd", "vacd",  "v",     "vacd"),
     "rag.documentchunk":           ("v",    "v",     "v",     "v"),
     "audit.auditlog":              ("v",    "",      "",      "v"),

@@ -414,3 +414,100 @@ def test_user_edits_a_cvs_qualifications_and_sees_its_validity(demo_site):
     ] == [("sst", soon.isoformat(), True), ("caces", later.isoformat(), True)]
     assert block.valid_until == soon
     assert block.metadata["diplomas"]  # the rest of the CV is as it was
+
+
+def test_user_generates_reviews_exports_downloads_and_submits_the_memoir(
+    demo_site, settings, tmp_path
+):
+    """Issue 15's flow in the browser, from the demo project (its RC analysed, its
+    content matched and partly approved): generate with a real worker, review every
+    section, export, download the DOCX and read its headings, a fact table and a
+    section's text, submit, and find the sections read-only."""
+    import io
+    import threading
+
+    import docx
+
+    from projects.models import Project, ProjectStatus, Section
+    from tests.jobs_support import run_worker
+
+    chromium = _chromium()
+    sync_playwright = _sync_playwright()
+    from playwright.sync_api import expect
+
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+    settings.GENERATION_BACKEND = "assembly"
+    project = Project.objects.get(name="Réhabilitation et extension du collège Louis-Pasteur")
+    project_path = f"/admin/projects/project/{project.pk}/change/"
+
+    def work():
+        worker = threading.Thread(target=run_worker, daemon=True)
+        worker.start()
+        return worker
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=chromium, headless=True, args=CHROMIUM_ARGS)
+        try:
+            context = browser.new_context(locale="fr-FR")
+            context.set_default_timeout(TIMEOUT_MS)
+            page = context.new_page()
+            _log_in(page, demo_site, USER, project_path)
+            panel = page.locator("#memoir-panel")
+            expect(panel.locator('[data-step="matching"]')).to_have_attribute("data-state", "done")
+
+            # Generate: queued, then written by the worker; the page reloads when done.
+            page.locator('#memoir-panel button[name="generate"]').click()
+            expect(page.locator(".field-status")).to_contain_text("Génération en cours")
+            worker = work()
+            expect(page.locator(".field-status")).to_contain_text("Généré", timeout=60_000)
+            worker.join(30)
+            expect(panel.locator("tr.memoir-section")).to_have_count(6)
+            page.screenshot(path=SCREENSHOTS / "e2e_memoir_generated.png", full_page=True)
+
+            # Review: to "in review", every section marked reviewed, then "completed".
+            page.locator('input[name="target"][value="reviewing"] + button').click()
+            expect(page.locator(".field-status")).to_contain_text("En relecture")
+            page.goto(f"{demo_site}/admin/projects/section/?project__id__exact={project.pk}")
+            page.locator("#action-toggle").check()
+            page.select_option('select[name="action"]', "mark_reviewed")
+            page.locator('button[name="index"]').click()
+            expect(page.locator(".messagelist .success")).to_be_visible()
+            page.goto(f"{demo_site}{project_path}")
+            expect(panel.locator(".memoir-to-review")).to_have_count(0)
+            page.locator('input[name="target"][value="completed"] + button').click()
+            expect(page.locator(".field-status")).to_contain_text("Terminé")
+
+            # Export, then download through the admin.
+            page.locator('#memoir-panel button[name="export"]').click()
+            worker = work()
+            link = panel.locator(".memoir-exports a").first
+            expect(link).to_be_visible(timeout=60_000)
+            worker.join(30)
+            download = page.request.get(f"{demo_site}{link.get_attribute('href')}")
+            assert download.ok
+            body = download.body()
+
+            # Submit: the sections are read-only.
+            page.locator('input[name="target"][value="submitted"] + button').click()
+            expect(page.locator(".field-status")).to_contain_text("Remis")
+            expect(panel.locator(".memoir-frozen")).to_be_visible()
+            panel.locator("tr.memoir-section a").first.click()
+            expect(page.locator("#section_form")).to_be_visible()
+            expect(page.locator('textarea[name="content"]')).to_have_count(0)
+            expect(page.locator('input[name="_save"]')).to_have_count(0)
+            page.screenshot(path=SCREENSHOTS / "e2e_memoir_submitted.png", full_page=True)
+            context.close()
+        finally:
+            browser.close()
+
+    document = docx.Document(io.BytesIO(body))
+    headings = [p.text for p in document.paragraphs if p.style.name.startswith("Heading")]
+    assert "2. Moyens humains affectés à l'opération" in headings
+    tables = [[[c.text for c in row.cells] for row in t.rows] for t in document.tables]
+    assert any("Conducteur de travaux" in row[1] for t in tables for row in t[1:])
+    section = Section.objects.get(project=project, section_type="RS-02")
+    first_line = section.content.split("\n")[0]
+    assert any(p.text == first_line for p in document.paragraphs)
+    project.refresh_from_db()
+    assert project.status == ProjectStatus.SUBMITTED
+    assert project.exports.filter(submitted=True).count() == 1

@@ -117,7 +117,11 @@ def test_transition_table_covers_every_status_and_only_the_documented_moves():
 
 @pytest.mark.parametrize("how", ["action", "button"])
 def test_full_forward_path(client, member, company, how):
-    project = ProjectFactory(company=company, created_by=member)
+    # Completed needs every section reviewed, submitted a final document (issue 15).
+    project = ProjectFactory(
+        company=company, created_by=member, final_document_url="/admin/exports/1/download/"
+    )
+    SectionFactory(project=project, with_review=True)
     for old, new in itertools.pairwise(FORWARD):
         before = audit_ids()
         response = MOVERS[how](client, project, new)
@@ -221,6 +225,12 @@ def test_a_submitted_project_cannot_move_anywhere(client, company, how, target):
     project = ProjectFactory(company=company, status=S.SUBMITTED)
     before = audit_ids()
     response = MOVERS[how](client, project, target)
+    if how == "button":
+        # A submitted project is frozen (issue 15): its page is read-only for everyone.
+        assert response.status_code == 403
+        project.refresh_from_db()
+        assert project.status == S.SUBMITTED and new_audit_rows(before) == []
+        return
     _assert_refused(response, [project], [S.SUBMITTED], before)
 
 
