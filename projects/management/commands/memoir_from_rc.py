@@ -26,7 +26,7 @@ from django.db.models import Sum
 from django.utils import translation
 
 from jobs.models import JobStatus
-from projects import services, workflow
+from projects import matching, services, workflow
 from projects.memoir import backends, context, export, generation
 from projects.memoir.plan import plan
 from projects.models import (
@@ -59,17 +59,6 @@ def find_company(value: str) -> Company:
     if len(companies) > 1:
         raise Failed(f"Plusieurs entreprises s'appellent « {value} » : indiquez son identifiant.")
     return companies[0]
-
-
-def run_matching(company, project):
-    try:
-        from projects.matching import run_matching as matching
-    except ImportError:
-        raise Failed(
-            "La mise en correspondance du contenu (projects.matching) n'est pas disponible "
-            "dans cette version."
-        ) from None
-    return matching(company, project, progress=None)
 
 
 class Command(BaseCommand):
@@ -185,7 +174,7 @@ class Command(BaseCommand):
         # Matching, then the approvals.
         if project.status == ProjectStatus.RC_ANALYZED:
             workflow.move(company, project, ProjectStatus.MATCHING)
-        run_matching(company, project)
+        matching.run_matching(company, project, progress=None)
         project.refresh_from_db()
         if project.status == ProjectStatus.MATCHING:
             workflow.move(company, project, ProjectStatus.MATCHED)
