@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import datetime
+
 from django.db import models
 from django.db.models.functions import Now
 from django.utils.translation import gettext_lazy as _
@@ -67,4 +69,13 @@ class AuditLog(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.timestamp:%Y-%m-%d %H:%M:%S} {self.action}"
+        # The reader's time zone, as every date of the admin (not the stored UTC).
+        from django.utils import formats, timezone
+
+        from audit.presentation import ACTION_LABELS, verb
+
+        label = str(ACTION_LABELS.get(verb(self.action or ""), self.action))
+        if not isinstance(self.timestamp, datetime.datetime):
+            return label
+        moment = formats.date_format(timezone.localtime(self.timestamp), "SHORT_DATETIME_FORMAT")
+        return f"{label} — {moment}"

@@ -3,6 +3,13 @@
 from __future__ import annotations
 
 from django.contrib import admin
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils.http import urlencode
+from django.utils.text import capfirst
+from django.utils.translation import gettext as _
 
 from audit.admin_hooks import AuditedAdminMixin
 from tenants.admin_base.changelist import FastChangeListMixin
@@ -47,6 +54,54 @@ class TenantScopedAdmin(
     """Base of every ModelAdmin of the project."""
 
     view_on_site = False
+    #: The most entries an object's history page shows (the audit log has them all).
+    history_limit = 100
+
+    def history_view(self, request, object_id, extra_context=None):
+        """The object's history from the audit trail: the same sentences and changes
+        as the audit log, for whoever may view the object."""
+        from audit import presentation
+        from audit import services as audit
+        from audit.models import AuditLog
+
+        obj = self.get_object(request, unquote(object_id))
+        if obj is None:
+            return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
+        if not self.has_view_or_change_permission(request, obj):
+            raise PermissionDenied
+        entries = AuditLog.objects.filter(
+            resource_type=audit.resource_type(self.model), resource_id=obj.pk
+        )
+        if not is_platform_admin(request.user):
+            entries = entries.for_company(request.user.company_id)
+        entries = list(entries.order_by("-timestamp")[: self.history_limit + 1])
+        truncated = len(entries) > self.history_limit
+        entries = entries[: self.history_limit]
+        presentation.describe(entries, request)
+        for entry in entries:
+            entry.when = presentation.local(entry.timestamp)
+            entry.change_rows = presentation.change_rows(entry, request)
+            entry.value_rows = presentation.value_rows(entry, request)
+        trail_url = None
+        if request.user.has_perm("audit.view_auditlog"):
+            trail_url = (
+                reverse("admin:audit_auditlog_changelist") + "?" + urlencode({"q": str(obj.pk)})
+            )
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("History: %(object)s") % {"object": obj},
+            "subtitle": None,
+            "entries": entries,
+            "truncated": truncated,
+            "trail_url": trail_url,
+            "module_name": capfirst(str(self.opts.verbose_name_plural)),
+            "object": obj,
+            "opts": self.opts,
+            "preserved_filters": self.get_preserved_filters(request),
+            **(extra_context or {}),
+        }
+        request.current_app = self.admin_site.name
+        return TemplateResponse(request, "admin/audit/object_history.html", context)
 
     def set_server_fields(self, request, obj, change: bool) -> None:
         """The company and the creator of a new object, from the request."""
