@@ -46,8 +46,14 @@ class ObjectTypeFilter(admin.SimpleListFilter):
     parameter_name = "type"
 
     def lookups(self, request, model_admin):
+        # The kinds of objects people work on: those the admin shows.
+        registered = model_admin.admin_site._registry
         kinds = sorted(
-            presentation.models_by_resource_type().items(),
+            (
+                (kind, model)
+                for kind, model in presentation.models_by_resource_type().items()
+                if model in registered
+            ),
             key=lambda item: str(item[1]._meta.verbose_name_plural),
         )
         return [(kind, presentation.resource_type_label(kind)) for kind, _model in kinds]
@@ -62,6 +68,8 @@ class ObjectTypeFilter(admin.SimpleListFilter):
 class AuditLogAdmin(TenantScopedAdmin):
     """The trail is read-only for everyone, superusers included."""
 
+    #: "2 entrées", not "2 journal d’audit" (the plural name is the log's).
+    count_names = (_("entry"), _("entries"))
     list_display = ("when", "description")
     list_display_links = ("when",)
     list_filter = (ActionFilter, PersonFilter, ObjectTypeFilter)

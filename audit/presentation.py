@@ -196,7 +196,7 @@ class Row:
     new: str
 
 
-def _changed_names(model, attname: str, change: Any) -> list[str]:
+def changed_names(model, attname: str, change: Any) -> list[str]:
     """The names of what changed in one field: its label, or, for a JSON field of
     facts, the labels of the keys that changed."""
     sub = _sub_labels(model, attname)
@@ -210,6 +210,11 @@ def _changed_names(model, attname: str, change: Any) -> list[str]:
     return [field_label(model, attname, cap=False)]
 
 
+#: Fields every change moves along (a version number, a modification date): shown in
+#: an entry's table of changes, not in its sentence.
+BOOKKEEPING_FIELDS = {"version", "updated_at", "created_at", "modified_at", "id"}
+
+
 def changed_field_labels(entry: AuditLog) -> list[str]:
     changes = (entry.details or {}).get("changes")
     if not isinstance(changes, dict):
@@ -217,7 +222,9 @@ def changed_field_labels(entry: AuditLog) -> list[str]:
     model = model_of(entry.resource_type)
     labels: list[str] = []
     for attname, change in changes.items():
-        for label in _changed_names(model, attname, change):
+        if attname in BOOKKEEPING_FIELDS:
+            continue
+        for label in changed_names(model, attname, change):
             if label not in labels:
                 labels.append(label)
     return labels

@@ -238,3 +238,52 @@ def test_the_changelist_queries_do_not_grow_with_its_rows(admin_user, company):
     entries(12)
     assert count() == small
     assert small <= 20, small
+
+
+def test_bookkeeping_fields_stay_out_of_the_sentence(admin_user, julien, cv):
+    audit.record_object(
+        "update",
+        cv,
+        user=julien,
+        changes={
+            "title": {"old": "CV", "new": "CV — Marc Dubois"},
+            "version": {"old": 1, "new": 2},
+            "updated_at": {"old": "2026-01-01T10:00:00+00:00", "new": "2026-02-01T10:00:00+00:00"},
+        },
+    )
+    client = french_client(admin_user)
+    response = client.get(reverse(CHANGELIST))
+    page = text(response)
+    assert "a modifié le bloc « CV — Marc Dubois » : titre" in page
+    assert "titre, version" not in page and "modifié le 0" not in page
+    assert "2 entrées" in page  # the login of the client and this change
+    # Only the kinds of objects the admin shows are offered in the filter.
+    assert "Sessions" not in page and "Procrastinate" not in page
+
+
+def test_the_block_versions_list_changed_fields_by_label(admin_user, company):
+    from library.models import ContentBlockVersion
+
+    block = ContentBlockFactory(company=company, type="person-cv", title="CV — Marc Dubois")
+    ContentBlockVersion.objects.create(
+        block=block,
+        version=1,
+        replaced_by=admin_user,
+        changes={
+            "title": {"old": "CV", "new": block.title},
+            "metadata": {"old": {}, "new": {"qualifications": []}},
+        },
+        type=block.type,
+        title="CV",
+        content=block.content,
+        metadata={},
+        tags=[],
+        is_active=True,
+    )
+    page = text(
+        french_client(admin_user).get(
+            reverse("admin:library_contentblock_versions", args=[block.pk])
+        )
+    )
+    assert "titre, qualifications" in page
+    assert "title, metadata" not in page

@@ -174,6 +174,11 @@ class TenantScopedAdmin(
         context = {"title": title, "add_label": grammar.add_button(self.model)}
         return super().changelist_view(request, {**context, **(extra_context or {})})
 
+    def render_delete_form(self, request, context):
+        if context.get("perms_lacking") or context.get("protected"):
+            context["title"] = grammar.phrase(self.model, "Cannot delete %(name)s")
+        return super().render_delete_form(request, context)
+
     def get_form(self, request, obj=None, change=False, **kwargs):
         form = super().get_form(request, obj, change=change, **kwargs)
         if not self._view_only(request, obj):

@@ -120,6 +120,10 @@ def definite(model, label: str, *, short: bool = True) -> str:
 
 #: Every phrase above in every context, written out for makemessages.
 _MESSAGES = (
+    pgettext_lazy("masculine", "Cannot delete %(name)s"),
+    pgettext_lazy("feminine", "Cannot delete %(name)s"),
+    pgettext_lazy("masculine, elided", "Cannot delete %(name)s"),
+    pgettext_lazy("feminine, elided", "Cannot delete %(name)s"),
     pgettext_lazy("masculine", "Adding %(name)s"),
     pgettext_lazy("feminine", "Adding %(name)s"),
     pgettext_lazy("masculine, elided", "Adding %(name)s"),
