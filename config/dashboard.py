@@ -200,9 +200,13 @@ def recent_activity(request) -> list | None:
 
 
 def context(request) -> dict:
+    from projects.models import Project
+
     platform = is_platform_admin(request.user)
     return {
         "platform_view": platform,
+        # A viewer follows the projects; the next action is for those who act.
+        "can_act": _can(request, Project, "change"),
         "projects_in_progress": projects_in_progress(request),
         "library_expiring": library_expiring(request),
         "memoirs_pending": memoirs_pending(request),

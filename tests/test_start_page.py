@@ -164,6 +164,8 @@ def test_other_roles_see_the_work_but_not_the_trail(company, role):
     user = UserFactory(company=company, role=role)
     page = text(french_client(user).get(reverse(INDEX)))
     assert "Gymnase" in page
+    # The next action is for those who may act on the project.
+    assert ("Déposer le RC" in page) is (role == "user")
     assert "Activité récente" not in page
     assert "Journal d’audit" not in page
 
