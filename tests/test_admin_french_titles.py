@@ -149,3 +149,28 @@ def test_a_server_error_is_the_french_500_page():
 def test_a_superuser_sees_the_same_titles():
     client = french_client(SuperuserFactory())
     assert h1(client.get(reverse("admin:projects_section_add"))) == "Ajout d’une section"
+
+
+def test_save_and_delete_messages_need_no_gender():
+    from django.contrib.messages import get_messages
+
+    from tests.admin_helpers import change_form
+
+    admin_user = UserFactory(admin=True)
+    client = french_client(admin_user)
+    project = ProjectFactory(company=admin_user.company, name="Gymnase")
+    section = SectionFactory(project=project, title="Planning")
+    _response, data = change_form(client, section)
+    data["title"] = "Planning des travaux"
+    response = client.post(reverse("admin:projects_section_change", args=[section.pk]), data)
+    assert response.status_code == 302
+    messages = [
+        unescape(re.sub(r"<[^>]+>", "", str(m))) for m in get_messages(response.wsgi_request)
+    ]
+    assert "Modifications enregistrées : section « Planning des travaux »." in messages, messages
+    response = client.post(
+        reverse("admin:projects_section_delete", args=[section.pk]), {"post": "yes"}
+    )
+    assert response.status_code == 302
+    messages = [unescape(str(m)) for m in get_messages(response.wsgi_request)]
+    assert "Suppression effectuée : section « Planning des travaux »." in messages, messages
