@@ -126,17 +126,71 @@ def _fields_by_attname(model: type[models.Model]) -> dict[str, models.Field]:
     return {f.attname: f for f in model._meta.concrete_fields}
 
 
-def _sub_labels(model: type[models.Model] | None, attname: str) -> dict[str, str]:
-    """Labels of the keys of a JSON field (a content block's facts)."""
+def _sub_specs(model: type[models.Model] | None, attname: str) -> dict[str, Any]:
+    """How the keys of a JSON field are labelled and typed (a content block's facts:
+    ``library.facts``), by key."""
     if model is None or model._meta.label_lower != "library.contentblock" or attname != "metadata":
         return {}
     from library import facts
 
-    labels = {}
+    found: dict[str, Any] = {}
     for cls in facts.FACTS.values():
         for key, spec in facts.specs(cls):
-            labels.setdefault(key, str(spec.label))
-    return labels
+            found.setdefault(key, spec)
+    return found
+
+
+def _sub_labels(model: type[models.Model] | None, attname: str) -> dict[str, str]:
+    """Labels of the keys of a JSON field (a content block's facts)."""
+    return {key: str(spec.label) for key, spec in _sub_specs(model, attname).items()}
+
+
+def format_fact(spec: Any, value: Any) -> str:
+    """A fact's value as a person reads it: choice labels, French dates, rows one per
+    line with their own labels."""
+    if spec is None:
+        return format_value(None, value)
+    if value is None or value == "" or value == [] or value == {}:
+        return "—"
+    if spec.kind == "rows" and isinstance(value, list) and spec.row is not None:
+        from library import facts
+
+        row_specs = facts.specs(spec.row)
+        lines = []
+        for row in value:
+            if not isinstance(row, dict):
+                lines.append(format_value(None, row))
+                continue
+            parts = [
+                f"{capfirst(str(row_spec.label))} : {format_fact(row_spec, row.get(key))}"
+                for key, row_spec in row_specs
+                if row.get(key) not in (None, "", [], {})
+            ]
+            lines.append(" ; ".join(parts))
+        return "\n".join(lines)
+    if spec.kind == "choice" and spec.choices is not None:
+        labels = {str(k): str(v) for k, v in spec.choices.choices}
+        return labels.get(str(value), str(value))
+    if spec.kind == "date" and isinstance(value, str):
+        day = parse_date(value)
+        return formats.date_format(day, "SHORT_DATE_FORMAT") if day else value
+    return format_value(None, value)
+
+
+def _fact_rows(model, attname: str, old: Any, new: Any, *, only_changed: bool = True):
+    """``[(label, old, new)]`` of the keys of a JSON field of facts."""
+    specs = _sub_specs(model, attname)
+    old, new = old or {}, new or {}
+    rows = []
+    ordered = [k for k in specs if k in old or k in new]
+    ordered += sorted(k for k in old.keys() | new.keys() if k not in specs)
+    for key in ordered:
+        if only_changed and old.get(key) == new.get(key):
+            continue
+        spec = specs.get(key)
+        label = capfirst(str(spec.label)) if spec is not None else capfirst(key.replace("_", " "))
+        rows.append((label, format_fact(spec, old.get(key)), format_fact(spec, new.get(key))))
+    return rows
 
 
 def field_label(model: type[models.Model] | None, attname: str, *, cap: bool = True) -> str:
@@ -274,19 +328,15 @@ def change_rows(entry: AuditLog, request=None) -> list[Row]:
             rows.append(Row(field_label(model, attname), _("(hidden)"), _("(hidden)")))
             continue
         old, new = change.get("old"), change.get("new")
-        sub = _sub_labels(model, attname)
-        if sub and isinstance(old, dict | type(None)) and isinstance(new, dict | type(None)):
-            old, new = old or {}, new or {}
-            for key in sorted(old.keys() | new.keys()):
-                if old.get(key) != new.get(key):
-                    rows.append(
-                        Row(
-                            capfirst(sub.get(key, key.replace("_", " "))),
-                            format_value(None, old.get(key)),
-                            format_value(None, new.get(key)),
-                        )
-                    )
+        if (
+            _sub_specs(model, attname)
+            and isinstance(old, dict | type(None))
+            and isinstance(new, dict | type(None))
+        ):
+            rows.extend(Row(*row) for row in _fact_rows(model, attname, old, new))
             continue
+        if attname == "id":
+            continue  # the object itself, named by the entry
         target = fields.get(attname)
         related = names.get(attname)
         rows.append(
@@ -307,11 +357,15 @@ def value_rows(entry: AuditLog, request=None) -> list[tuple[str, str]]:
     model = model_of(entry.resource_type)
     fields = _fields_by_attname(model) if model else {}
     names = _related_names(model, {k: [v] for k, v in values.items() if v}, request)
-    return [
-        (field_label(model, k), format_value(fields.get(k), v, names.get(k)))
-        for k, v in values.items()
-        if k != "id" and v not in (None, "", [], {})
-    ]
+    rows = []
+    for key, value in values.items():
+        if key == "id" or value in (None, "", [], {}):
+            continue
+        if isinstance(value, dict) and _sub_specs(model, key):
+            rows += [(label, new) for label, _old, new in _fact_rows(model, key, {}, value)]
+            continue
+        rows.append((field_label(model, key), format_value(fields.get(key), value, names.get(key))))
+    return rows
 
 
 def other_details(entry: AuditLog) -> list[tuple[str, str]]:

@@ -287,3 +287,32 @@ def test_the_block_versions_list_changed_fields_by_label(admin_user, company):
     )
     assert "titre, qualifications" in page
     assert "title, metadata" not in page
+
+
+def test_facts_read_with_their_labels_choice_names_and_french_dates(admin_user, julien, cv):
+    entry = audit.record_object(
+        "update",
+        cv,
+        user=julien,
+        changes={
+            "metadata": {
+                "old": {"qualifications": []},
+                "new": {
+                    "qualifications": [
+                        {
+                            "kind": "sst",
+                            "label": "SST",
+                            "expires_on": "2027-10-14",
+                            "mandatory": True,
+                        }
+                    ]
+                },
+            }
+        },
+    )
+    page = text(
+        french_client(admin_user).get(reverse("admin:audit_auditlog_change", args=[entry.pk]))
+    )
+    assert "Qualifications — → Qualification : SST (sauveteur secouriste du travail)" in page
+    assert "Expire le : 14/10/2027" in page and "Requise : oui" in page
+    assert "expires_on" not in page and "2027-10-14" not in page and "Kind" not in page
