@@ -6,6 +6,7 @@ from django.db import models
 from django.db.models.functions import Now
 from django.utils.translation import gettext_lazy as _
 
+from audit.actions import ACTION_LABELS, verb
 from config.db.fields import uuid_primary_key
 from tenants.managers import TenantQuerySet
 
@@ -71,8 +72,6 @@ class AuditLog(models.Model):
     def __str__(self) -> str:
         # The reader's time zone, as every date of the admin (not the stored UTC).
         from django.utils import formats, timezone
-
-        from audit.presentation import ACTION_LABELS, verb
 
         label = str(ACTION_LABELS.get(verb(self.action or ""), self.action))
         if not isinstance(self.timestamp, datetime.datetime):

@@ -26,9 +26,10 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+import tenants.admin_base.grammar as grammar
+from audit.actions import ACTION_LABELS, verb
 from audit.models import AuditLog
 from audit.services import resource_type as resource_type_of
-from tenants.admin_base import grammar
 from tenants.admin_base.scoping import scope_related
 
 #: What each verb (the end of ``action``) says, the object being ``%(object)s``.
@@ -55,26 +56,6 @@ SENTENCES = {
 #: An action none of the above describes.
 OTHER_SENTENCE = gettext_lazy("%(actor)s: “%(action)s” on %(object)s")
 
-#: The name of each kind of action, for the filter and the search.
-ACTION_LABELS = {
-    "create": gettext_lazy("Creation"),
-    "update": gettext_lazy("Change"),
-    "delete": gettext_lazy("Deletion"),
-    "restore": gettext_lazy("Restoration of a version"),
-    "review": gettext_lazy("Review"),
-    "approve": gettext_lazy("Approval"),
-    "reject": gettext_lazy("Approval withdrawn"),
-    "approve_override": gettext_lazy("Approval despite outdated content"),
-    "transition": gettext_lazy("Change of step"),
-    "analyse": gettext_lazy("Analysis of the RC"),
-    "index": gettext_lazy("Indexing"),
-    "reembed": gettext_lazy("Re-indexing"),
-    "login": gettext_lazy("Login"),
-    "logout": gettext_lazy("Logout"),
-    "login_failed": gettext_lazy("Failed login"),
-    "login_throttled": gettext_lazy("Login refused"),
-}
-
 #: Labels of the keys ``details`` may hold besides the changes.
 DETAIL_LABELS = {
     "error": gettext_lazy("error"),
@@ -90,10 +71,6 @@ DETAIL_LABELS = {
 #: Keys of ``details`` shown elsewhere (the sentence, the tables) or not at all.
 _SHOWN_ELSEWHERE = {"object", "actor", "changes", "values"}
 _REDACTED = "[redacted]"
-
-
-def verb(action: str) -> str:
-    return action.rsplit(".", 1)[-1]
 
 
 @functools.cache

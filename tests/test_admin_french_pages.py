@@ -1,4 +1,4 @@
-"""Every admin page, as each demo role, reads as French: no English string of Django's
+"""Every admin page, as each demo role (and a platform superuser), reads as French: no English string of Django's
 interface, no slug where a label belongs, no Python repr.
 
 The pages are generated from the admin registry (the index, then for each registered
@@ -10,6 +10,7 @@ lacks; refused pages (403) are checked too, they must be the French error page.
 from __future__ import annotations
 
 import contextlib
+import functools
 import re
 from html import unescape
 
@@ -22,10 +23,17 @@ from django.urls import NoReverseMatch, reverse
 
 from tenants.models import Company, User
 from tests.admin_isolation_support import FACTORIES, build, is_tenant_model, registry
+from tests.factories import SuperuserFactory
 
 pytestmark = pytest.mark.django_db
 
-DEMO_USERS = {"admin": "admin@enpyco.com", "user": "user@enpyco.com", "viewer": "viewer@enpyco.com"}
+PLATFORM_EMAIL = "plateforme@enpyco.com"
+DEMO_USERS = {
+    "admin": "admin@enpyco.com",
+    "user": "user@enpyco.com",
+    "viewer": "viewer@enpyco.com",
+    "superuser": PLATFORM_EMAIL,
+}
 
 #: Words and phrases of Django's English interface (and of English generally) that a
 #: French page never shows.
@@ -108,6 +116,28 @@ def _slugs() -> set[str]:
     return values
 
 
+@functools.cache
+def _untranslated_pattern() -> re.Pattern:
+    """The project's own English messages (``locale/fr/…/django.po``), as a page would
+    show them if their translation were missing: whole sentences without placeholders."""
+    from tests.test_i18n import PO_PATH, parse_po
+
+    msgids = {
+        e.msgid
+        for e in parse_po(PO_PATH.read_text(encoding="utf-8"))
+        if not e.obsolete
+        and e.msgid_plural is None
+        and " " in e.msgid
+        and len(e.msgid) >= 12
+        and "%" not in e.msgid
+        and "{" not in e.msgid
+        and e.msgstr.get(0)
+        and e.msgstr[0] != e.msgid
+    }
+    alternatives = "|".join(re.escape(m) for m in sorted(msgids, key=len, reverse=True))
+    return re.compile(rf"(?<![\w])({alternatives})(?![\w])")
+
+
 def visible_text(html: str) -> str:
     html = re.sub(r"<(script|style|template)\b.*?</\1>", " ", html, flags=re.S | re.I)
     # The JSON editors and text areas hold the user's data as they typed it.
@@ -128,6 +158,8 @@ def problems(html: str, slugs: set[str]) -> list[str]:
     found = {}
     for match in _ENGLISH.finditer(text):
         found.setdefault(f"English “{match.group()}”", where(match))
+    for match in _untranslated_pattern().finditer(text):
+        found.setdefault(f"untranslated “{match.group()}”", where(match))
     for match in _REPR.finditer(text):
         found.setdefault(f"repr “{match.group()}”", where(match))
     for match in re.finditer(r"[a-z0-9]+(?:[_-][a-z0-9]+)+", text):
@@ -171,6 +203,7 @@ def demo(django_db_setup, django_db_blocker):
             call_command("loaddata", "demo", verbosity=0)
             company = User.objects.get(email=DEMO_USERS["admin"]).company
             _complete_demo(company)
+            SuperuserFactory(email=PLATFORM_EMAIL, full_name="Opératrice Plateforme")
         except BaseException:
             transaction.set_rollback(True)
             atomic.__exit__(None, None, None)
@@ -213,5 +246,8 @@ def test_the_checks_catch_what_they_look_for():
     assert any(p.startswith("slug “rc_analyzed”") for p in found)
     assert any(p.startswith("repr") for p in found)
     assert problems("<p>Ajouter un bloc</p><p>Statut : RC analysé</p>", slugs) == []
+    # A message of the project's catalog shown in English is caught too.
+    found = problems("<p>Projects in progress</p>", slugs)
+    assert any(p.startswith("untranslated “Projects in progress”") for p in found)
     # Codes inside attributes and scripts are not read by anyone.
     assert problems('<a href="?status=rc_analyzed" title="Add">Filtrer</a>', slugs) == []

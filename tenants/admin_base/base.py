@@ -11,11 +11,13 @@ from django.utils.http import urlencode
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
+import tenants.admin_base.grammar as grammar
+import tenants.admin_base.labels as labels
 from audit.admin_hooks import AuditedAdminMixin
-from tenants.admin_base import grammar, labels
 from tenants.admin_base.changelist import FastChangeListMixin
 from tenants.admin_base.downloads import DownloadMixin
 from tenants.admin_base.formsets import TenantInlineFormSet
+from tenants.admin_base.permissions import PermissionLabelsMixin
 from tenants.admin_base.scoping import TenantScopedMixin, is_platform_admin
 
 
@@ -92,6 +94,7 @@ class PlatformColumnsMixin:
 
 
 class TenantScopedAdmin(
+    PermissionLabelsMixin,
     AuditedAdminMixin,
     TenantScopedMixin,
     PlatformColumnsMixin,

@@ -11,8 +11,8 @@ from django.contrib import admin
 from django.contrib.admin.utils import reverse_field_path
 from django.db import models
 
+import tenants.admin_base.labels as labels
 from config import cache_keys
-from tenants.admin_base import labels
 from tenants.admin_base.scoping import is_platform_admin, scope_related
 
 
