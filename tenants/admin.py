@@ -10,6 +10,7 @@ from django.utils.translation import ngettext
 from audit import services as audit
 from tenants import login_throttle
 from tenants.admin_base import TenantScopedAdmin, is_platform_admin
+from tenants.admin_base.base import FrenchTitlesMixin
 from tenants.admin_base.permissions import PermissionLabelsMixin
 from tenants.forms import UserChangeForm, UserCreationForm
 from tenants.models import Company, User
@@ -125,5 +126,5 @@ admin.site.unregister(Group)
 
 
 @admin.register(Group)
-class GroupAdmin(PermissionLabelsMixin, DjangoGroupAdmin):
+class GroupAdmin(FrenchTitlesMixin, PermissionLabelsMixin, DjangoGroupAdmin):
     pass

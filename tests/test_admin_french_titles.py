@@ -174,3 +174,21 @@ def test_save_and_delete_messages_need_no_gender():
     assert response.status_code == 302
     messages = [unescape(str(m)) for m in get_messages(response.wsgi_request)]
     assert "Suppression effectuée : section « Planning des travaux »." in messages, messages
+
+
+def test_a_refused_form_without_its_token_shows_the_french_page():
+    client = Client(enforce_csrf_checks=True, headers={"accept-language": "fr"})
+    response = client.post(reverse("admin:login"), {"username": "x@example.com", "password": "y"})
+    assert response.status_code == 403
+    page = unescape(response.content.decode())
+    assert "Le formulaire avait expiré" in page and "Enpyco — mémoires techniques" in page
+    assert "Forbidden" not in page and "CSRF" not in page
+
+
+def test_groups_get_french_titles_and_permission_names():
+    client = french_client(SuperuserFactory())
+    response = client.get(reverse("admin:auth_group_add"))
+    assert h1(response) == "Ajout d’un groupe"
+    page = unescape(response.content.decode())
+    assert "Bibliothèque de contenus | bloc de contenu | droit d’ajout" in page
+    assert "Can add" not in page

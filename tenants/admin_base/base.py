@@ -63,6 +63,38 @@ def coded_column(name: str, model):
     return column
 
 
+class FrenchTitlesMixin:
+    """Titles, the add button and the "cannot delete" title with the article the
+    model's French name takes (``grammar``): "Modification de l’entreprise",
+    "Ajouter un utilisateur"."""
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        if object_id is None:
+            title = grammar.add_title(self.model)
+        elif self.has_change_permission(request):
+            title = grammar.change_title(self.model)
+        else:
+            title = grammar.view_title(self.model)
+        return super().changeform_view(
+            request, object_id, form_url, {"title": title, **(extra_context or {})}
+        )
+
+    def changelist_view(self, request, extra_context=None):
+        from django.contrib.admin.options import IS_POPUP_VAR
+
+        if IS_POPUP_VAR in request.GET:
+            title = grammar.choose_title(self.model)
+        else:
+            title = capfirst(str(self.opts.verbose_name_plural))
+        context = {"title": title, "add_label": grammar.add_button(self.model)}
+        return super().changelist_view(request, {**context, **(extra_context or {})})
+
+    def render_delete_form(self, request, context):
+        if context.get("perms_lacking") or context.get("protected"):
+            context["title"] = grammar.phrase(self.model, "Cannot delete %(name)s")
+        return super().render_delete_form(request, context)
+
+
 class PlatformColumnsMixin:
     """What a platform superuser sees in addition: the company of each row, and a
     filter by company."""
@@ -94,6 +126,7 @@ class PlatformColumnsMixin:
 
 
 class TenantScopedAdmin(
+    FrenchTitlesMixin,
     PermissionLabelsMixin,
     AuditedAdminMixin,
     TenantScopedMixin,
@@ -153,34 +186,6 @@ class TenantScopedAdmin(
         }
         request.current_app = self.admin_site.name
         return TemplateResponse(request, "admin/audit/object_history.html", context)
-
-    # --- titles that read as French (``grammar``) ---------------------------------
-
-    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
-        if object_id is None:
-            title = grammar.add_title(self.model)
-        elif self.has_change_permission(request):
-            title = grammar.change_title(self.model)
-        else:
-            title = grammar.view_title(self.model)
-        return super().changeform_view(
-            request, object_id, form_url, {"title": title, **(extra_context or {})}
-        )
-
-    def changelist_view(self, request, extra_context=None):
-        from django.contrib.admin.options import IS_POPUP_VAR
-
-        if IS_POPUP_VAR in request.GET:
-            title = grammar.choose_title(self.model)
-        else:
-            title = capfirst(str(self.opts.verbose_name_plural))
-        context = {"title": title, "add_label": grammar.add_button(self.model)}
-        return super().changelist_view(request, {**context, **(extra_context or {})})
-
-    def render_delete_form(self, request, context):
-        if context.get("perms_lacking") or context.get("protected"):
-            context["title"] = grammar.phrase(self.model, "Cannot delete %(name)s")
-        return super().render_delete_form(request, context)
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         form = super().get_form(request, obj, change=change, **kwargs)
