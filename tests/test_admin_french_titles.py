@@ -13,9 +13,10 @@ from django.test import Client, RequestFactory
 from django.urls import reverse
 from django.utils import translation
 
+from config import labels
 from library.models import ContentBlock
 from projects.models import Section
-from tenants.admin_base import grammar, labels
+from tenants.admin_base import grammar
 from tenants.models import Company, User
 from tests.factories import (
     ContentBlockFactory,

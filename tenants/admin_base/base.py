@@ -12,8 +12,8 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
 import tenants.admin_base.grammar as grammar
-import tenants.admin_base.labels as labels
 from audit.admin_hooks import AuditedAdminMixin
+from config import labels
 from tenants.admin_base.changelist import FastChangeListMixin
 from tenants.admin_base.downloads import DownloadMixin
 from tenants.admin_base.formsets import TenantInlineFormSet

@@ -11,8 +11,7 @@ from django.contrib import admin
 from django.contrib.admin.utils import reverse_field_path
 from django.db import models
 
-import tenants.admin_base.labels as labels
-from config import cache_keys
+from config import cache_keys, labels
 from tenants.admin_base.scoping import is_platform_admin, scope_related
 
 
