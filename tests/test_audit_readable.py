@@ -316,3 +316,25 @@ def test_facts_read_with_their_labels_choice_names_and_french_dates(admin_user, 
     assert "Qualifications — → Qualification : SST (sauveteur secouriste du travail)" in page
     assert "Expire le : 14/10/2027" in page and "Requise : oui" in page
     assert "expires_on" not in page and "2027-10-14" not in page and "Kind" not in page
+
+
+def test_workflow_logins_and_system_actions_read_as_sentences(admin_user, company):
+    from projects import workflow
+
+    project = ProjectFactory(company=company, name="Gymnase", status="draft")
+    request = type("R", (), {"user": admin_user, "META": {}})()
+    workflow.move(company, project, "rc_analyzing", request=request)
+    audit.record(
+        "user.login_failed",
+        company_id=company.pk,
+        resource_type="user",
+        details={"email": "x@y.fr"},
+    )
+    audit.record_object("index", project, extra={"error": "PDF illisible"})
+    page = text(french_client(admin_user).get(reverse(CHANGELIST)))
+    assert (
+        "Claire Martin a fait passer le projet « Gymnase » à l’étape « Analyse du RC en cours »"
+        in page
+    ), page
+    assert "Échec de connexion pour « x@y.fr »" in page
+    assert "L’indexation a échoué pour le projet « Gymnase » : PDF illisible" in page
