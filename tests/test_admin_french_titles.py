@@ -193,3 +193,15 @@ def test_groups_get_french_titles_and_permission_names():
     page = unescape(response.content.decode())
     assert "Bibliothèque de contenus | bloc de contenu | droit d’ajout" in page
     assert "Can add" not in page
+
+
+def test_the_inline_add_button_needs_no_gender():
+    admin_user = UserFactory(admin=True)
+    project = ProjectFactory(company=admin_user.company)
+    html = unescape(
+        french_client(admin_user)
+        .get(reverse("admin:projects_project_change", args=[project.pk]))
+        .content.decode()
+    )
+    assert "Ajouter une ligne (Section)" in html
+    assert "Ajouter un objet" not in html

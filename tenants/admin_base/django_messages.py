@@ -17,4 +17,7 @@ MESSAGES = (
     gettext_noop("The {name} “{obj}” was changed successfully. You may add another {name} below."),
     gettext_noop("The %(name)s “%(obj)s” was deleted successfully."),
     gettext_noop("Successfully deleted %(count)d %(items)s."),
+    # The button under an inline: "Ajouter un objet Section supplémentaire" in
+    # Django's French, where the name is capitalised.
+    gettext_noop("Add another %(verbose_name)s"),
 )
