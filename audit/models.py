@@ -1,9 +1,12 @@
 from __future__ import annotations
 
+import datetime
+
 from django.db import models
 from django.db.models.functions import Now
 from django.utils.translation import gettext_lazy as _
 
+from audit.actions import ACTION_LABELS, verb
 from config.db.fields import uuid_primary_key
 from tenants.managers import TenantQuerySet
 
@@ -67,4 +70,11 @@ class AuditLog(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.timestamp:%Y-%m-%d %H:%M:%S} {self.action}"
+        # The reader's time zone, as every date of the admin (not the stored UTC).
+        from django.utils import formats, timezone
+
+        label = str(ACTION_LABELS.get(verb(self.action or ""), self.action))
+        if not isinstance(self.timestamp, datetime.datetime):
+            return label
+        moment = formats.date_format(timezone.localtime(self.timestamp), "SHORT_DATETIME_FORMAT")
+        return f"{label} — {moment}"

@@ -131,13 +131,18 @@ def _entry(
         user = None
     if company_id is None and user is not None:
         company_id = user.company_id
+    details = dict(details or {})
+    if user is not None and "actor" not in details:
+        # Who acted, as they were named then: the entry stays readable once the user
+        # is deleted (``user_id`` is a plain uuid, see AuditLog).
+        details["actor"] = {"name": user.full_name or "", "email": user.email}
     return AuditLog(
         action=action,
         user_id=getattr(user, "pk", None),
         company_id=company_id,
         resource_type=resource_type,
         resource_id=resource_id,
-        details=to_json(details or {}),
+        details=to_json(details),
         ip_address=client_ip(request),
         user_agent=(request.META.get("HTTP_USER_AGENT") or None) if request else None,
     )

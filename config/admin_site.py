@@ -72,11 +72,69 @@ class FieldAutocompleteView(AutocompleteJsonView):
         return term, model_admin, source_field, to_field_name
 
 
+#: The menus, by what people do: (name, models in order, technical models after a
+#: separator). Models not listed go to the last menu.
+MENUS = (
+    (
+        "tenders",
+        _("Tender projects"),
+        ("projects.project", "projects.rcanalysis", "projects.generationrequest"),
+        ("projects.section", "projects.contentmatch", "projects.projectdocument"),
+    ),
+    (
+        "library",
+        _("Library"),
+        ("library.contentblock", "library.pastproject", "library.sectiontemplate"),
+        ("library.blockfile", "library.storedfile"),
+    ),
+    ("memoirs", _("Memoirs"), ("rag.memoire",), ("rag.documentchunk",)),
+    ("company", _("Company"), ("tenants.company", "tenants.user"), ("auth.group",)),
+    ("journal", _("Journal"), ("audit.auditlog",), ("jobs.job",)),
+)
+
+
 class EnpycoAdminSite(admin.AdminSite):
     site_header = _("Enpyco — technical memoirs")
     site_title = _("Enpyco")
     index_title = _("Dashboard")
+    index_template = "admin/enpyco_index.html"
     login_form = ThrottledAuthenticationForm
+
+    def get_app_list(self, request, app_label=None):
+        """The menus grouped by what people do (``MENUS``); an application's own
+        page (``app_label``) keeps Django's list of that application."""
+        if app_label is not None:
+            return super().get_app_list(request, app_label)
+        models = {}
+        for app in self._build_app_dict(request).values():
+            for model in app["models"]:
+                models[model["model"]._meta.label_lower] = model
+        menus = []
+        for key, name, main, technical in MENUS:
+            entries = [models.pop(label) for label in main if label in models]
+            extra = [models.pop(label) for label in technical if label in models]
+            for model in extra:
+                model["technical"] = True
+            if entries or extra:
+                menus.append({"key": key, "name": name, "models": entries + extra})
+        if models and menus:
+            leftovers = sorted(models.values(), key=lambda m: str(m["name"]))
+            for model in leftovers:
+                model["technical"] = True
+            menus[-1]["models"].extend(leftovers)
+        for menu in menus:
+            first = menu["models"][0]
+            menu.update(
+                app_label=menu["key"],
+                app_url=first["admin_url"] or "",
+                has_module_perms=True,
+            )
+        return menus
+
+    def index(self, request, extra_context=None):
+        from config import dashboard
+
+        return super().index(request, {**dashboard.context(request), **(extra_context or {})})
 
     def autocomplete_view(self, request):
         return FieldAutocompleteView.as_view(admin_site=self)(request)

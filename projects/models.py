@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from config.db.enums import EnumField
 from config.db.fields import created_at, uuid_primary_key
+from config.labels import label as code_label
 from projects.querysets import ProjectChildQuerySet, ProjectQuerySet
 from tenants.models import CompanyChildModel, TenantModel
 
@@ -441,7 +442,9 @@ class GenerationRequest(CompanyChildModel):
         ]
 
     def __str__(self) -> str:
-        return f"{self.project} — {self.section_type} ({self.get_status_display()})"
+        # The section type's label, not its code ("Moyens humains", not "moyens_humains").
+        section = code_label("section_type", self.section_type)
+        return f"{self.project} — {section} ({self.get_status_display()})"
 
 
 class SectionVersion(CompanyChildModel):

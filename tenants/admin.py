@@ -1,13 +1,17 @@
 from __future__ import annotations
 
 from django.contrib import admin, messages
+from django.contrib.auth.admin import GroupAdmin as DjangoGroupAdmin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.auth.models import Group
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from audit import services as audit
 from tenants import login_throttle
 from tenants.admin_base import TenantScopedAdmin, is_platform_admin
+from tenants.admin_base.base import FrenchTitlesMixin
+from tenants.admin_base.permissions import PermissionLabelsMixin
 from tenants.forms import UserChangeForm, UserCreationForm
 from tenants.models import Company, User
 
@@ -114,3 +118,13 @@ class UserAdmin(TenantScopedAdmin, DjangoUserAdmin):
             % {"count": len(users)},
             messages.SUCCESS,
         )
+
+
+# --- Django's groups (platform superusers only): permissions listed in French ----------
+
+admin.site.unregister(Group)
+
+
+@admin.register(Group)
+class GroupAdmin(FrenchTitlesMixin, PermissionLabelsMixin, DjangoGroupAdmin):
+    pass

@@ -151,7 +151,7 @@ def test_user_edits_a_block_and_viewer_cannot_save(demo_site):
             # Back on the changelist, with the success message and the new version.
             expect(page).to_have_url(re.compile(re.escape(changelist) + r"$"))
             expect(page.locator(".messagelist .success")).to_contain_text(
-                f"« {BLOCK_TITLE} » a été modifié avec succès"
+                f"Modifications enregistrées : bloc de contenu « {BLOCK_TITLE} »"
             )
             row = results.locator("tbody tr", has_text=BLOCK_TITLE)
             expect(row.locator(".field-version")).to_have_text(str(before + 1))
@@ -387,7 +387,9 @@ def test_user_edits_a_cvs_qualifications_and_sees_its_validity(demo_site):
 
             # The list shows the CV expiring with its SST.
             expect(page).to_have_url(re.compile(re.escape(changelist) + r"$"))
-            expect(page.locator(".messagelist .success")).to_contain_text("a été modifié")
+            expect(page.locator(".messagelist .success")).to_contain_text(
+                "Modifications enregistrées"
+            )
             line = page.locator("#result_list tbody tr", has_text="Marc Dubois")
             validity = line.locator(".field-validity")
             expect(validity).to_contain_text(f"expire le {soon.strftime('%d/%m/%Y')}")

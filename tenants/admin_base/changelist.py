@@ -40,6 +40,11 @@ class PageAnnotatingChangeList(ChangeList):
     def get_results(self, request):
         super().get_results(request)
         self.model_admin.annotate_page(request, self.result_list)
+        singular, plural = getattr(self.model_admin, "count_names", None) or (
+            self.opts.verbose_name,
+            self.opts.verbose_name_plural,
+        )
+        self.count_name = singular if self.result_count == 1 else plural
 
 
 class FastChangeListMixin:

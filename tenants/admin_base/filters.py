@@ -11,7 +11,7 @@ from django.contrib import admin
 from django.contrib.admin.utils import reverse_field_path
 from django.db import models
 
-from config import cache_keys
+from config import cache_keys, labels
 from tenants.admin_base.scoping import is_platform_admin, scope_related
 
 
@@ -48,6 +48,16 @@ class TenantAllValuesFieldListFilter(admin.AllValuesFieldListFilter):
         self.lookup_choices = cache_keys.LIST_FILTER_VALUES.get_or_set(
             lambda: list(choices), model=model._meta.label, field=field_path, company=company
         )
+
+    def choices(self, changelist):
+        # A column of codes (``section_type``) offers their labels.
+        coded = labels.is_coded(self.field.name)
+        for choice in super().choices(changelist):
+            if coded and choice.get("display") not in (None, self.empty_value_display):
+                display = choice["display"]
+                if display in self.lookup_choices:
+                    choice = {**choice, "display": labels.label(self.field.name, display)}
+            yield choice
 
 
 admin.FieldListFilter.register(

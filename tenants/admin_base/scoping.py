@@ -7,6 +7,7 @@ from django.contrib.postgres.fields import ArrayField
 from django.core.exceptions import ImproperlyConfigured
 from django.core.validators import MaxLengthValidator
 from django.db import models
+from django.db.models.expressions import BaseExpression, Value
 
 from config.forms import StrictJSONFormField
 from tenants.admin_base.widgets import (
@@ -15,6 +16,16 @@ from tenants.admin_base.widgets import (
     ScopedRawIdWidget,
 )
 from tenants.managers import TenantQuerySet
+
+
+def database_default(db_field: models.Field):
+    """The value a field's ``db_default`` gives a new row, when it is a constant (a
+    function such as ``Now()`` gives None: the form shows nothing)."""
+    expression = getattr(db_field, "db_default", models.NOT_PROVIDED)
+    if isinstance(expression, Value):
+        value = expression.value
+        return value() if callable(value) else value
+    return None
 
 
 def is_platform_admin(user) -> bool:
@@ -88,6 +99,10 @@ class TenantScopedMixin:
         if isinstance(db_field, models.JSONField):
             kwargs.setdefault("form_class", StrictJSONFormField)
         formfield = super().formfield_for_dbfield(db_field, request, **kwargs)
+        if formfield is not None and isinstance(formfield.initial, BaseExpression):
+            # A field with only a database default: Django puts the expression itself
+            # in the form ("<DatabaseDefault object at 0x…>"); show its value.
+            formfield.initial = database_default(db_field)
         if (
             isinstance(db_field, ArrayField)
             and isinstance(db_field.base_field, models.CharField | models.TextField)
@@ -134,7 +149,25 @@ class TenantScopedMixin:
         hidden = set(self._server_set_fields(request))
         if obj is not None and self.creator_field:
             hidden.discard(self.creator_field)
+        if obj is None:
+            # A read-only field the database fills on insert (``created_at``…) has
+            # no value yet on an add page: Django would show the expression's repr.
+            hidden.update(self._database_filled_fields(request))
         return hidden
+
+    def _database_filled_fields(self, request) -> set[str]:
+        filled = set()
+        for name in super().get_readonly_fields(request, None):
+            try:
+                field = self.model._meta.get_field(name)
+            except Exception:
+                continue
+            if (
+                getattr(field, "db_default", models.NOT_PROVIDED) is not models.NOT_PROVIDED
+                and not field.has_default()
+            ):
+                filled.add(name)
+        return filled
 
     def get_exclude(self, request, obj=None):
         exclude = list(super().get_exclude(request, obj) or [])
@@ -144,8 +177,19 @@ class TenantScopedMixin:
         hidden = self._hidden_fields(request, obj)
         return [f for f in super().get_fields(request, obj) if f not in hidden]
 
+    def _view_only(self, request, obj) -> bool:
+        return obj is not None and not self.has_change_permission(request, obj)
+
     def get_fieldsets(self, request, obj=None):
         hidden = self._hidden_fields(request, obj)
+        if self._view_only(request, obj):
+            # Hidden inputs of the form (the version an editor opened…) mean nothing
+            # to a reader.
+            hidden |= {
+                name
+                for name, field in getattr(self.form, "base_fields", {}).items()
+                if field.widget.is_hidden
+            }
         fieldsets = super().get_fieldsets(request, obj)
         return [
             (name, {**opts, "fields": [f for f in opts["fields"] if f not in hidden]})
