@@ -53,7 +53,9 @@ def section(page: str, title: str, end: str) -> str:
 
 @pytest.fixture
 def company():
-    return CompanyFactory(name="Bâtir Ensemble", settings={"generation_budget": {"monthly_cost_usd": 50}})
+    return CompanyFactory(
+        name="Bâtir Ensemble", settings={"generation_budget": {"monthly_cost_usd": 50}}
+    )
 
 
 @pytest.fixture
