@@ -79,7 +79,13 @@ MENUS = (
         "tenders",
         _("Tender projects"),
         ("projects.project", "projects.rcanalysis", "projects.generationrequest"),
-        ("projects.section", "projects.contentmatch", "projects.projectdocument"),
+        (
+            "projects.section",
+            "projects.contentmatch",
+            "projects.projectdocument",
+            "projects.sectionversion",
+            "projects.memoirexport",
+        ),
     ),
     (
         "library",

@@ -127,18 +127,20 @@ def test_migrate_converts_blocks_and_versions_and_reverses(scratch_db):
     # Rows in the old shape, written without save() (which derives valid_until).
     script = f"""
 import json
-from library.models import ContentBlock
 from tests.factories import CompanyFactory, UserFactory
 legacy = json.loads({json.dumps(LEGACY)!r})
 company = CompanyFactory()
 user = UserFactory(company=company)
-blocks = ContentBlock.objects.bulk_create(
-    ContentBlock(company=company, type=t, title=t, content="x", metadata=m, created_by=user)
-    for t, m in legacy.items()
-)
-# Versions as the table was at library.0006 (before they carried their company).
+# Blocks and versions as the tables were at library.0006 (the models have columns
+# added since, such as the blocks' embeddings, and versions carry their company now).
 from django.db import connection
 with connection.cursor() as cursor:
+    for t, m in legacy.items():
+        cursor.execute(
+            "INSERT INTO content_blocks (company_id, type, title, content, metadata, created_by)"
+            " VALUES (%s, %s, %s, 'x', %s, %s)",
+            [company.pk, t, t, json.dumps(m), user.pk],
+        )
     cursor.execute(
         "INSERT INTO content_block_versions (id, block_id, version, type, title, content,"
         " metadata, tags, is_active, replaced_at, changes) SELECT gen_random_uuid(), id, 1,"

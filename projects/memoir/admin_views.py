@@ -20,6 +20,7 @@ from projects.models import (
     ProjectStatus,
     RCAnalysis,
     Section,
+    SectionVersion,
 )
 
 S = ProjectStatus
@@ -53,8 +54,21 @@ def steps_of(project, *, has_rc: bool, has_document: bool) -> list[dict]:
     return found
 
 
+def _cascaded_records(perms_needed: set, *models) -> set:
+    """Deleting a section or a project deletes its versions and exports with it: rows
+    kept for the record, never deleted on their own (their admins allow no deletion),
+    which must not make their parent impossible to delete."""
+    names = {str(model._meta.verbose_name) for model in models}
+    return {name for name in perms_needed if str(name) not in names}
+
+
 class MemoirProjectAdminMixin:
     """Mixed into ProjectAdmin."""
+
+    def get_deleted_objects(self, objs, request):
+        deleted, counts, perms_needed, protected = super().get_deleted_objects(objs, request)
+        perms_needed = _cascaded_records(perms_needed, MemoirExport, SectionVersion)
+        return deleted, counts, perms_needed, protected
 
     def has_change_permission(self, request, obj=None) -> bool:
         if obj is not None and review.is_frozen(obj):
@@ -223,6 +237,10 @@ class MemoirProjectAdminMixin:
 class MemoirSectionAdminMixin:
     """Mixed into SectionAdmin: sources beside the text, versions kept on every edit, the
     review cleared by an edit, and the sections of a submitted project frozen."""
+
+    def get_deleted_objects(self, objs, request):
+        deleted, counts, perms_needed, protected = super().get_deleted_objects(objs, request)
+        return deleted, counts, _cascaded_records(perms_needed, SectionVersion), protected
 
     def has_change_permission(self, request, obj=None) -> bool:
         if obj is not None and review.is_frozen(obj.project):

@@ -35,6 +35,8 @@ GENDERS: dict[str, str] = {
     "projects.projectdocument": MASCULINE,  # document de la consultation
     "projects.contentmatch": FEMININE,  # correspondance de contenu
     "projects.generationrequest": FEMININE,  # demande de génération
+    "projects.sectionversion": FEMININE,  # version de section
+    "projects.memoirexport": MASCULINE,  # export du mémoire
     "rag.memoire": MASCULINE,  # mémoire
     "rag.documentchunk": MASCULINE,  # extrait de document
     "audit.auditlog": FEMININE,  # entrée du journal d’audit
