@@ -10,7 +10,7 @@ from __future__ import annotations
 #: Operators whose index use row-level security would otherwise forbid. A query's
 #: condition may be checked by an index before the policy only if its function cannot
 #: leak the rows it sees (LEAKPROOF): PostgreSQL's full-text match, array containment
-#: and overlap and LIKE's prefix range are not marked so, which leaves a company's
+#: and overlap, LIKE's prefix range and enum equality are not marked so, which leaves a company's
 #: search to read all its rows (measured: 0.5 ms through the GIN index, 4.8 ms without,
 #: on 2,000 rows; seconds at 100,000). Only a superuser may mark them: the embedded
 #: server does; on another server, run ``ALTER FUNCTION … LEAKPROOF`` for each as a
@@ -25,6 +25,13 @@ LEAKPROOF_OPERATOR_FUNCTIONS = (
     "text_pattern_lt(text, text)",
     "text_pattern_gt(text, text)",
     "text_pattern_le(text, text)",
+    # Enum comparisons (a project's status, a block's type): OIDs compared, no error.
+    "enum_eq(anyenum, anyenum)",
+    "enum_ne(anyenum, anyenum)",
+    "enum_lt(anyenum, anyenum)",
+    "enum_le(anyenum, anyenum)",
+    "enum_gt(anyenum, anyenum)",
+    "enum_ge(anyenum, anyenum)",
 )
 
 #: The project's own functions that index expressions are made of (config/db/search.py,
