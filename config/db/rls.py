@@ -44,6 +44,12 @@ LEAKPROOF_PROJECT_FUNCTIONS = (
 )
 
 #: The functions the policies call: the company, user and mode the connection acts for.
+#: The modes are a setting cast to boolean, not compared with 'on': the planner counts
+#: a policy's "setting = 'on'" as true for 0.5 % of the rows (its default for an equality
+#: it cannot look up) and a boolean expression for half of them, and with the former it
+#: thought a company's search matched a few hundred rows, sorted every row instead of
+#: walking the vector index (5 % company: 65 ms instead of 11) and read a big company's
+#: audit page 100 by a bitmap and a sort (1.5 s instead of 9 ms).
 FUNCTIONS = """
 CREATE FUNCTION enpyco_company() RETURNS uuid LANGUAGE sql STABLE PARALLEL SAFE AS $$
     SELECT nullif(current_setting('enpyco.company_id', true), '')::uuid
@@ -52,10 +58,10 @@ CREATE FUNCTION enpyco_user() RETURNS uuid LANGUAGE sql STABLE PARALLEL SAFE AS 
     SELECT nullif(current_setting('enpyco.user_id', true), '')::uuid
 $$;
 CREATE FUNCTION enpyco_platform() RETURNS boolean LANGUAGE sql STABLE PARALLEL SAFE AS $$
-    SELECT coalesce(current_setting('enpyco.platform', true), '') = 'on'
+    SELECT coalesce(nullif(current_setting('enpyco.platform', true), ''), 'off')::boolean
 $$;
 CREATE FUNCTION enpyco_authenticating() RETURNS boolean LANGUAGE sql STABLE PARALLEL SAFE AS $$
-    SELECT coalesce(current_setting('enpyco.auth', true), '') = 'on'
+    SELECT coalesce(nullif(current_setting('enpyco.auth', true), ''), 'off')::boolean
 $$;
 """
 
