@@ -232,6 +232,10 @@ def _indexed(params: dict, n: int, share: float, column: str) -> list[tuple]:
     candidates = min(
         INDEX_CANDIDATES_MAX, math.ceil(HNSW_CANDIDATES_PER_RESULT * n / max(share, 1e-6))
     )
+    if index.method == "hnsw":
+        # No more than the graph walk returns: a bigger LIMIT makes the planner prefer
+        # sorting every row (5 % company: 67 ms instead of 8).
+        candidates = hnsw_ef_search(n, share)
     sql = f"""
         SELECT id, distance FROM (
             SELECT c.id, c.company_id, c.metadata->>'embedding_model' AS model,
