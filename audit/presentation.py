@@ -78,6 +78,12 @@ def models_by_resource_type() -> dict[str, type[models.Model]]:
     return {resource_type_of(m): m for m in apps.get_models()}
 
 
+def actions_of(verbs: list[str]) -> list[str]:
+    """The action codes (``content_block.update``…) ending with one of ``verbs``: every
+    model's resource type with each verb, for a condition the action index answers."""
+    return sorted(f"{kind}.{verb}" for kind in models_by_resource_type() for verb in verbs)
+
+
 def model_of(resource_type: str | None) -> type[models.Model] | None:
     return models_by_resource_type().get(resource_type or "")
 

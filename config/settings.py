@@ -250,9 +250,10 @@ RAG_SIMILARITY_FLOOR = env.float("RAG_SIMILARITY_FLOOR", default=None)
 RAG_CHUNK_SIZE = env.int("RAG_CHUNK_SIZE", default=1000)
 RAG_CHUNK_OVERLAP = env.int("RAG_CHUNK_OVERLAP", default=150)
 # A company with at most this many chunks is searched exactly, beyond through the HNSW
-# index: on 384-dimension chunks exact search costs ≈ 2 µs a chunk, the index ≈ 5-7 ms
-# whatever the company's size (docs/performance.md, "Memoir search").
-RAG_EXACT_SEARCH_MAX_CHUNKS = env.int("RAG_EXACT_SEARCH_MAX_CHUNKS", default=2000)
+# index: on 384-dimension chunks exact search costs ≈ 1.7 µs a chunk; the index 3 ms for
+# a company of half the chunks but 11-13 ms for one of 5 %, whose share needs the widest
+# walk (ef_search 1000) (docs/performance.md, part 3).
+RAG_EXACT_SEARCH_MAX_CHUNKS = env.int("RAG_EXACT_SEARCH_MAX_CHUNKS", default=6000)
 RAG_MAX_UPLOAD_BYTES = env.int("RAG_MAX_UPLOAD_BYTES", default=50 * 1024 * 1024)
 # maintenance_work_mem of a vector index build (an HNSW graph bigger than this is
 # built far more slowly).

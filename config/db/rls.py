@@ -41,6 +41,7 @@ LEAKPROOF_PROJECT_FUNCTIONS = (
     "enpyco_company_tags(uuid, text[])",
     "enpyco_project_fts(text, text, text, text)",
     "enpyco_fts(text)",
+    "enpyco_audit_fts(jsonb)",
 )
 
 #: The functions the policies call: the company, user and mode the connection acts for.

@@ -13,6 +13,7 @@ function                   what it returns                        created by
 ``enpyco_project_fts(…)``  a project's name, client, location, lot projects.0004
 ``enpyco_chunk_fts(…)``    a memoir chunk's document (see below)  rag.0005
 ``enpyco_chunk_query(…)``  a query on chunk documents             rag.0005
+``enpyco_audit_fts(…)``    the names an audit entry keeps         audit.0004
 =========================  =====================================  ===========================
 
 Memoir chunks are searched with questions ("Comment gère-t-on les déchets amiantés ?"),
@@ -64,6 +65,16 @@ class BlockDocument(Func):
 
     def __init__(self):
         super().__init__(F("title"), F("content"), F("tags"), output_field=SearchVectorField())
+
+
+class AuditDocument(Func):
+    """``enpyco_audit_fts(details)``: the object's and the person's names kept in an
+    audit entry, the expression of idx_audit_log_search."""
+
+    function = "enpyco_audit_fts"
+
+    def __init__(self):
+        super().__init__(F("details"), output_field=SearchVectorField())
 
 
 class ProjectDocument(Func):

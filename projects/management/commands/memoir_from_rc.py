@@ -229,9 +229,10 @@ class Command(BaseCommand):
         lines.append(
             f"Couverture : {covered:.1f} / {total:.1f} points couverts par du contenu approuvé"
         )
+        approved = matches.filter(approved=True).count()
         lines.append(
-            f"Correspondances : {matches.count()} (dont {matches.filter(approved=True).count()} approuvées"
-            f", {approved_now} par --approve-above, {skipped} écartées car périmées)"
+            f"Correspondances : {matches.count()} (approuvées : {approved}, dont"
+            f" {approved_now} par --approve-above ; écartées car périmées : {skipped})"
         )
         lines.append(f"Sections : {row.sections}")
         spend = (
