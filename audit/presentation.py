@@ -78,9 +78,11 @@ def models_by_resource_type() -> dict[str, type[models.Model]]:
     return {resource_type_of(m): m for m in apps.get_models()}
 
 
-def actions_of(verbs: list[str]) -> list[str]:
-    """The action codes (``content_block.update``…) ending with one of ``verbs``: every
-    model's resource type with each verb, for a condition the action index answers."""
+def actions_of(verbs: list[str] | None = None) -> list[str]:
+    """The action codes (``content_block.update``…) ending with one of ``verbs`` (every
+    verb by default): every model's resource type with each verb, for a condition the
+    action index answers."""
+    verbs = list(ACTION_LABELS) if verbs is None else verbs
     return sorted(f"{kind}.{verb}" for kind in models_by_resource_type() for verb in verbs)
 
 

@@ -8,6 +8,7 @@ import contextlib
 import os
 import subprocess
 import sys
+import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -95,5 +96,22 @@ def scratch_database(prefix: str = "scratch") -> Iterator[ScratchDatabase]:
     try:
         yield ScratchDatabase(name, info)
     finally:
-        with psycopg.connect(**info, dbname="postgres", autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        _drop(info, name)
+
+
+def _drop(info: dict, name: str) -> None:
+    """Drop the scratch database. A backend of another role may still be leaving it
+    (the owner may not terminate it: "permission denied to terminate process"); it is
+    waited for, then, on the embedded server, dropped by its superuser."""
+    sql = f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'
+    for _attempt in range(10):
+        try:
+            with psycopg.connect(**info, dbname="postgres", autocommit=True) as conn:
+                conn.execute(sql)
+            return
+        except (psycopg.errors.InsufficientPrivilege, psycopg.errors.ObjectInUse):
+            time.sleep(0.5)
+    superuser = {**info, "user": "postgres"}
+    superuser.pop("password", None)
+    with psycopg.connect(**superuser, dbname="postgres", autocommit=True) as conn:
+        conn.execute(sql)
