@@ -87,6 +87,9 @@ class AuditLogAdmin(TenantScopedAdmin):
     )
     ordering = ("-timestamp",)
     date_hierarchy = "timestamp"
+    # A search that finds few entries read the whole log for the hierarchy's first and
+    # last dates (2 × 1.1 s on a 100,000-entry log): searches go without it.
+    date_hierarchy_on_search = False
     readonly_fields = (
         "when",
         "description",

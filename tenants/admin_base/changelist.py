@@ -32,6 +32,14 @@ class PageAnnotatingChangeList(ChangeList):
     (``annotate_page``), e.g. resolve ids stored in arrays with one query per page
     instead of one per row."""
 
+    def __init__(self, request, *args, **kwargs):
+        super().__init__(request, *args, **kwargs)
+        if self.query and not getattr(self.model_admin, "date_hierarchy_on_search", True):
+            # No years and months above a search's results: their MIN/MAX is read
+            # through the date's index, along every row of the company when the
+            # search matches few of them.
+            self.date_hierarchy = None
+
     def get_queryset(self, request, exclude_parameters=None):
         queryset = super().get_queryset(request, exclude_parameters)
         deferred = self.model_admin.list_defer
