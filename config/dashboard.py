@@ -25,9 +25,6 @@ from django.utils.translation import gettext_lazy as _
 
 from tenants.admin_base.scoping import is_platform_admin, scope_queryset
 
-#: The company setting holding the monthly generation budget, and its key in US dollars.
-BUDGET_SETTING = "generation_budget"
-BUDGET_COST_KEY = "monthly_cost_usd"
 #: How far ahead the library's validity is watched.
 EXPIRY_HORIZON_DAYS = 60
 #: Rows of each list.
@@ -66,22 +63,11 @@ class Spend:
         return self.budget is not None and self.spent > self.budget
 
 
-def _budget(settings: dict | None) -> decimal.Decimal | None:
-    budget = (settings or {}).get(BUDGET_SETTING)
-    value = budget.get(BUDGET_COST_KEY) if isinstance(budget, dict) else None
-    if isinstance(value, bool) or value in (None, ""):
-        return None
-    try:
-        budget = decimal.Decimal(str(value))
-    except decimal.InvalidOperation:
-        return None
-    return budget if budget.is_finite() and budget > 0 else None
+def _budget(company) -> decimal.Decimal | None:
+    """The monthly cost limit generation enforces (projects/memoir/budget.py)."""
+    from projects.memoir import budget
 
-
-def month_start(now: datetime.datetime | None = None) -> datetime.datetime:
-    """The first instant of the current month, in the current time zone."""
-    local = timezone.localtime(now)
-    return local.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    return budget.budget_of(company).cost_usd
 
 
 def _can(request, model, action: str = "view") -> bool:
@@ -163,6 +149,7 @@ def memoirs_pending(request) -> list:
 
 
 def generation_spend(request) -> list[Spend]:
+    from projects.memoir import budget
     from projects.models import GenerationRequest
     from tenants.models import Company
 
@@ -170,7 +157,7 @@ def generation_spend(request) -> list[Spend]:
         return []
     spent = (
         scope_queryset(request, GenerationRequest.objects.all())
-        .filter(created_at__gte=month_start())
+        .filter(created_at__gte=budget.month_start())
         .order_by()
         .values("company_id")
         .annotate(total=Sum("cost_usd"))
@@ -178,14 +165,11 @@ def generation_spend(request) -> list[Spend]:
     totals = {row["company_id"]: row["total"] or decimal.Decimal(0) for row in spent}
     if is_platform_admin(request.user):
         companies = Company.objects.filter(
-            Q(pk__in=totals.keys()) | Q(settings__has_key=BUDGET_SETTING)
+            Q(pk__in=totals.keys()) | Q(settings__has_key=budget.SETTING)
         ).order_by("name")[:LIMIT]
-        return [
-            Spend(c.name, totals.get(c.pk, decimal.Decimal(0)), _budget(c.settings))
-            for c in companies
-        ]
+        return [Spend(c.name, totals.get(c.pk, decimal.Decimal(0)), _budget(c)) for c in companies]
     company = request.user.company
-    return [Spend(None, totals.get(company.pk, decimal.Decimal(0)), _budget(company.settings))]
+    return [Spend(None, totals.get(company.pk, decimal.Decimal(0)), _budget(company))]
 
 
 def recent_activity(request) -> list | None:

@@ -29,7 +29,6 @@ from __future__ import annotations
 import datetime
 import json
 import re
-import unicodedata
 import uuid
 from dataclasses import dataclass, field
 
@@ -39,6 +38,7 @@ from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from library import parsing
 from library.choices import BlockType
 from library.models import ContentBlock
 from projects.models import ContentMatch, Project, RCAnalysis
@@ -189,9 +189,8 @@ _WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
 
 
 def fold(text: str) -> str:
-    """Lower case, French accents folded (for the kind patterns)."""
-    decomposed = unicodedata.normalize("NFKD", text.lower())
-    return "".join(c for c in decomposed if not unicodedata.combining(c)).replace("’", "'")
+    """Lower case, French accents folded, plain apostrophes (for the kind patterns)."""
+    return parsing.fold(text).replace("’", "'")
 
 
 @dataclass

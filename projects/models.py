@@ -212,7 +212,15 @@ class Section(CompanyChildModel):
             GinIndex(fields=["source_blocks"], name="idx_sections_source_blocks"),
             models.Index(fields=["reviewer"], name="idx_sections_reviewer_id"),
         ]
-        constraints = [_between_0_and_1("quality_score", "sections")]
+        constraints = [
+            _between_0_and_1("quality_score", "sections"),
+            # What its versions' foreign key on (company_id, section_id) refers to.
+            models.UniqueConstraint(
+                fields=["company", "id"],
+                name="sections_company_id_id_key",
+                violation_error_message=_("This row already exists."),
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.title

@@ -133,3 +133,38 @@ def test_a_request_before_login_reads_only_logins(two_companies):
     request.user = AnonymousUser()
     rls.TenantContextMiddleware(view)(request)
     assert seen["projects"] == 0 and seen["users"] >= 0
+
+
+def test_every_child_table_shares_its_parents_company_by_a_foreign_key():
+    """A child row (a section, a version, an export, a chunk…) can never name another
+    company than its parent's: a foreign key on (company_id, parent_id) to the parent's
+    (company_id, id), whatever migration made the table."""
+    from django.apps import apps
+
+    from tenants.models import CompanyChildModel
+
+    children = [
+        m
+        for m in apps.get_models()
+        if issubclass(m, CompanyChildModel) and not m._meta.abstract and not m._meta.proxy
+    ]
+    assert len(children) >= 10
+    missing = []
+    with connection.cursor() as cursor:
+        for model in children:
+            parent = model._meta.get_field(model.company_parent)
+            cursor.execute(
+                """
+                SELECT 1 FROM pg_constraint c
+                WHERE c.contype = 'f' AND c.conrelid = %s::regclass
+                  AND c.confrelid = %s::regclass
+                  AND (SELECT array_agg(a.attname::text ORDER BY k.n)
+                       FROM unnest(c.conkey) WITH ORDINALITY AS k(attnum, n)
+                       JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = k.attnum)
+                      = ARRAY['company_id', %s]
+                """,
+                [model._meta.db_table, parent.related_model._meta.db_table, parent.column],
+            )
+            if cursor.fetchone() is None:
+                missing.append(model._meta.db_table)
+    assert missing == []

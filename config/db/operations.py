@@ -113,6 +113,20 @@ def set_not_null_sql(table: str, column: str) -> tuple[str, str]:
     return forward, reverse
 
 
+def same_company_as_parent(table: str, parent_field: str, parent_table: str) -> migrations.RunSQL:
+    """A foreign key on the child's ``(company_id, <parent>_id)`` to the parent's
+    ``(company_id, id)`` (which the parent's unique constraint allows): a child row can
+    never name another company than its parent's. Added NOT VALID, then validated."""
+    parent_column = f"{parent_field}_id"
+    composite = f"{table}_company_{parent_field}_fk"
+    return migrations.RunSQL(
+        f"ALTER TABLE {table} ADD CONSTRAINT {composite} FOREIGN KEY (company_id, "
+        f"{parent_column}) REFERENCES {parent_table} (company_id, id) ON DELETE CASCADE "
+        f"NOT VALID;\nALTER TABLE {table} VALIDATE CONSTRAINT {composite};",
+        f"ALTER TABLE {table} DROP CONSTRAINT {composite};",
+    )
+
+
 def company_from_parent(
     *,
     model_name: str,
@@ -133,10 +147,8 @@ def company_from_parent(
 
     from config.db.rls import company_policy
 
-    parent_column = f"{parent_field}_id"
     not_null, nullable = set_not_null_sql(table, "company_id")
     policy, no_policy = company_policy(table)
-    composite = f"{table}_company_{parent_field}_fk"
 
     def company(null: bool):
         return models.ForeignKey(
@@ -153,7 +165,7 @@ def company_from_parent(
         AddFieldWithoutConstraint(model_name=model_name, name="company", field=company(True)),
         migrations.RunSQL(
             f"UPDATE {table} c SET company_id = p.company_id FROM {parent_table} p "
-            f"WHERE p.id = c.{parent_column}",
+            f"WHERE p.id = c.{parent_field}_id",
             migrations.RunSQL.noop,
         ),
         migrations.SeparateDatabaseAndState(
@@ -163,12 +175,7 @@ def company_from_parent(
             ],
         ),
         AddForeignKeyConstraint(model_name=model_name, name="company"),
-        migrations.RunSQL(
-            f"ALTER TABLE {table} ADD CONSTRAINT {composite} FOREIGN KEY (company_id, "
-            f"{parent_column}) REFERENCES {parent_table} (company_id, id) ON DELETE CASCADE "
-            f"NOT VALID;\nALTER TABLE {table} VALIDATE CONSTRAINT {composite};",
-            f"ALTER TABLE {table} DROP CONSTRAINT {composite};",
-        ),
+        same_company_as_parent(table, parent_field, parent_table),
         migrations.AddIndex(
             model_name=model_name,
             index=models.Index(fields=["company", parent_field], name=f"idx_{table}_company"),

@@ -37,23 +37,31 @@ class Spend:
 
 
 def budget_of(company) -> Budget:
-    raw = (company.settings or {}).get(SETTING) or {}
+    """The company's monthly limits; a missing, malformed, zero or negative value is no
+    limit (the setting is free JSON that an administrator may have typed by hand)."""
+    raw = (company.settings or {}).get(SETTING)
+    raw = raw if isinstance(raw, dict) else {}
     tokens = raw.get("monthly_tokens")
     cost = raw.get("monthly_cost_usd")
     try:
-        tokens = int(tokens) if tokens not in (None, "") else None
+        tokens = int(tokens) if tokens not in (None, "") and not isinstance(tokens, bool) else None
     except (TypeError, ValueError):
         tokens = None
     try:
-        cost = Decimal(str(cost)) if cost not in (None, "") else None
+        cost = Decimal(str(cost)) if cost not in (None, "") and not isinstance(cost, bool) else None
     except (InvalidOperation, ValueError):
         cost = None
+    if cost is not None and not (cost.is_finite() and cost > 0):
+        cost = None
+    if tokens is not None and tokens <= 0:
+        tokens = None
     return Budget(tokens, cost)
 
 
-def month_start():
-    now = timezone.localtime()
-    return now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+def month_start(now=None):
+    """The first instant of the current month, in the current time zone."""
+    local = timezone.localtime(now)
+    return local.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
 
 
 def spent(company) -> Spend:
