@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
+from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.http import urlencode
@@ -18,7 +19,7 @@ from tenants.admin_base.changelist import FastChangeListMixin
 from tenants.admin_base.downloads import DownloadMixin
 from tenants.admin_base.formsets import TenantInlineFormSet
 from tenants.admin_base.permissions import PermissionLabelsMixin
-from tenants.admin_base.scoping import TenantScopedMixin, is_platform_admin
+from tenants.admin_base.scoping import TenantScopedMixin, is_platform_admin, scope_queryset
 
 
 def _has_field(model, name: str) -> bool:
@@ -150,14 +151,23 @@ class TenantScopedAdmin(
 
         obj = self.get_object(request, unquote(object_id))
         if obj is None:
-            return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
+            # Another company's object answers as a missing one (get_object is scoped):
+            # back to the index with Django's own message, as its change page does.
+            message = _("%(name)s with ID “%(key)s” doesn’t exist. Perhaps it was deleted?")
+            self.message_user(
+                request,
+                message % {"name": self.opts.verbose_name, "key": object_id},
+                messages.WARNING,
+            )
+            return HttpResponseRedirect(reverse("admin:index", current_app=self.admin_site.name))
         if not self.has_view_or_change_permission(request, obj):
             raise PermissionDenied
-        entries = AuditLog.objects.filter(
-            resource_type=audit.resource_type(self.model), resource_id=obj.pk
+        entries = scope_queryset(
+            request,
+            AuditLog.objects.filter(
+                resource_type=audit.resource_type(self.model), resource_id=obj.pk
+            ),
         )
-        if not is_platform_admin(request.user):
-            entries = entries.for_company(request.user.company_id)
         entries = list(entries.order_by("-timestamp")[: self.history_limit + 1])
         truncated = len(entries) > self.history_limit
         entries = entries[: self.history_limit]
