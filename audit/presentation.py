@@ -30,6 +30,7 @@ import tenants.admin_base.grammar as grammar
 from audit.actions import ACTION_LABELS, verb
 from audit.models import AuditLog
 from audit.services import resource_type as resource_type_of
+from config import labels as code_labels
 from tenants.admin_base.scoping import scope_related
 
 #: What each verb (the end of ``action``) says, the object being ``%(object)s``.
@@ -201,15 +202,9 @@ def format_value(field: models.Field | None, value: Any, names: dict | None = No
     of related rows (``names``: ``{pk: name}`` of what ``field`` points to)."""
     if value == _REDACTED:
         return _("(hidden)")
-    if value is None or value == "" or value == [] or value == {}:
-        return "—"
-    if isinstance(value, bool):
-        return _("yes") if value else _("no")
-    if field is not None and field.choices:
-        labels = {str(k): str(v) for k, v in field.flatchoices}
-        if isinstance(value, list):
-            return ", ".join(labels.get(str(v), str(v)) for v in value)
-        return labels.get(str(value), str(value))
+    shown = code_labels.plain(value, field.choices if field is not None else None)
+    if shown is not None:
+        return shown
     if field is not None and field.many_to_one and names is not None:
         return names.get(str(value)) or _("(deleted)")
     if isinstance(value, str):

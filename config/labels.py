@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 
 from django.utils.text import capfirst
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 SECTION_TYPES = {
@@ -45,3 +46,24 @@ def label(field_name: str, value) -> str:
 
 def is_coded(field_name: str) -> bool:
     return field_name in CODED_FIELDS
+
+
+def plain(value, choices=None) -> str | None:
+    """How a page shows a value whatever its field: "—" when empty, yes or no, the
+    label of a choice (or of each, for a list). None for any other value, which its
+    field formats (a date, a related row…)."""
+    if value is None or value == "" or value == [] or value == {}:
+        return "—"
+    if isinstance(value, bool):
+        return gettext("yes") if value else gettext("no")
+    if choices:
+        names = {}
+        for key, name in choices:
+            if isinstance(name, list | tuple):  # a group of choices
+                names.update({str(k): str(v) for k, v in name})
+            else:
+                names[str(key)] = str(name)
+        if isinstance(value, list | tuple):
+            return ", ".join(names.get(str(v), str(v)) for v in value)
+        return names.get(str(value), str(value))
+    return None

@@ -32,21 +32,9 @@ def _has_field(model, name: str) -> bool:
 
 def readable_value(field, value) -> str:
     """A form field's value as text: choice labels, yes/no, lists joined."""
-    if value is None or value == "" or value == [] or value == {}:
-        return "—"
-    if isinstance(value, bool):
-        return _("yes") if value else _("no")
-    choices = getattr(field, "choices", None)
-    if choices:
-        labels = {}
-        for key, label in choices:
-            if isinstance(label, list | tuple):
-                labels.update({str(k): str(v) for k, v in label})
-            else:
-                labels[str(key)] = str(label)
-        if isinstance(value, list | tuple):
-            return ", ".join(labels.get(str(v), str(v)) for v in value)
-        return labels.get(str(value), str(value))
+    shown = labels.plain(value, getattr(field, "choices", None))
+    if shown is not None:
+        return shown
     if isinstance(value, list | tuple):
         return ", ".join(str(v) for v in value)
     return str(value)
