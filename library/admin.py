@@ -133,7 +133,7 @@ class ContentBlockAdmin(TenantScopedAdmin):
     # The search box runs the French full-text search (see get_search_results).
     search_fields = ("title",)
     search_help_text = _("Words of the title, content or tags; accents and plurals are ignored.")
-    list_defer = ("content", "search_document")
+    list_defer = ("content", "search_document", "embedding_384")
     ordering = ("-updated_at",)
     date_hierarchy = "updated_at"
     readonly_fields = ("validity_detail", "version", "versions_link", "created_at", "updated_at")

@@ -32,7 +32,15 @@ from tenants.admin_base import (
 )
 from tenants.admin_base.scoping import company_of
 
-_EMBEDDED = ExpressionWrapper(Q(embedding__isnull=False), output_field=BooleanField())
+#: Whether a chunk has a vector, in either column (384-dimension models such as the
+#: default multilingual-e5-small write ``embedding_384``, others ``embedding``).
+_EMBEDDED = ExpressionWrapper(
+    Q(embedding__isnull=False) | Q(embedding_384__isnull=False), output_field=BooleanField()
+)
+
+#: Columns no list shows and that cost their parsing on every row: the vectors (384 or
+#: 1,536 floats each) and the generated full-text document.
+_WIDE_CHUNK_COLUMNS = ("embedding", "embedding_384", "search_document")
 
 
 #: A chunk's position in its memoir, as indexing numbered it.
@@ -266,7 +274,7 @@ class MemoireAdmin(TenantScopedAdmin):
             return "—"
         chunks = list(
             DocumentChunk.objects.filter(memoire_id=obj.pk)
-            .defer("embedding")
+            .defer(*_WIDE_CHUNK_COLUMNS)
             .annotate(embedded=_EMBEDDED)
             .order_by(_POSITION, "id")[: FIRST_PASSAGES + 1]
         )
@@ -373,11 +381,20 @@ class DocumentChunkAdmin(TenantScopedAdmin):
     # sort of the company's every chunk by its memoir's date.
     ordering = ("memoire_id", _POSITION, "id")
     list_select_related = ("memoire",)
-    exclude = ("embedding",)
-    readonly_fields = ("memoire", "content", "metadata", "created_at")
+    exclude = ("embedding", "embedding_384")
+    readonly_fields = ("memoire", "content", "vector", "metadata", "created_at")
 
     def get_queryset(self, request):
-        return super().get_queryset(request).defer("embedding")
+        # Whether a passage has a vector, not the vector itself.
+        return (
+            super().get_queryset(request).defer(*_WIDE_CHUNK_COLUMNS).annotate(embedded=_EMBEDDED)
+        )
+
+    @admin.display(description=_("vector"))
+    def vector(self, obj) -> str:
+        if not getattr(obj, "embedded", False):
+            return _("none: the passage is found by its words only until it is embedded")
+        return _("yes (%(model)s)") % {"model": (obj.metadata or {}).get("embedding_model") or "—"}
 
     @admin.display(description=_("excerpt"))
     def excerpt(self, obj) -> str:

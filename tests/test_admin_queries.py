@@ -9,11 +9,16 @@ annotation that queries per row shows up as a difference.
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.contrib.auth.models import Group
+from django.contrib.postgres.search import SearchVectorField
 from django.db import connection, reset_queries
+from django.db.models import GeneratedField
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from pgvector.django import VectorField
 
 from library.models import ContentBlock
 from projects.models import ContentMatch, Section
@@ -97,6 +102,21 @@ def test_changelist_queries_do_not_grow_with_rows(model, who):
         f"{len(few)} queries with {ROWS[0]} rows, {len(many)} with {ROWS[1]}; "
         f"the extra ones: {_extra(few, many)}"
     )
+    # No list shows a vector or a search document: parsing 50 of them is most of a
+    # page's time (384 floats each), so no page query selects one.
+    for column in _wide_columns(model):
+        selected = re.compile(re.escape(column) + r"(,| FROM )")
+        assert not any(selected.search(sql) for sql in many), f"{column} is read by the list"
+
+
+def _wide_columns(model) -> list[str]:
+    def wide(field) -> bool:
+        if isinstance(field, GeneratedField):
+            field = field.output_field
+        return isinstance(field, (VectorField, SearchVectorField))
+
+    table = model._meta.db_table
+    return [f'"{table}"."{f.column}"' for f in model._meta.concrete_fields if wide(f)]
 
 
 def _extra(few, many) -> list[str]:

@@ -357,6 +357,31 @@ def test_uploading_a_memoir_in_the_admin_stores_it_and_queues_its_indexing(clien
 
 
 @pytest.mark.django_db
+def test_memoir_and_passage_pages_say_which_passages_have_a_vector(client, member):
+    """The default model writes 384-dimension vectors: the memoir's passages say "oui"
+    for them, and a passage's page names the model instead of printing 384 floats."""
+    from tests.factories import DocumentChunkFactory
+
+    memoire = MemoireFactory(company=member.company, uploaded_by=None)
+    vector = [0.125] * 384
+    small = DocumentChunkFactory(
+        memoire=memoire,
+        embedding_384=vector,
+        metadata={"chunk_index": 0, "embedding_model": "multilingual-e5-small-q4"},
+    )
+    DocumentChunkFactory(memoire=memoire, metadata={"chunk_index": 1})
+
+    page = client.get(reverse("admin:rag_memoire_change", args=[memoire.pk])).content.decode()
+    passages = page[page.index('class="memoir-passages"') :]
+    cells = [row.split("</td>")[-2].rsplit(">", 1)[-1] for row in passages.split("</tr>")[1:3]]
+    assert cells == ["oui", "non"]
+
+    page = client.get(reverse("admin:rag_documentchunk_change", args=[small.pk])).content.decode()
+    assert "oui (multilingual-e5-small-q4)" in page
+    assert "0.125" not in page
+
+
+@pytest.mark.django_db
 @pytest.mark.parametrize(
     ("data", "name", "error"),
     [
