@@ -187,6 +187,7 @@ class MemoirProjectAdminMixin:
         ]
         can_change = self.has_change_permission(request, project)
         matches = ContentMatch.objects.for_company(company).filter(project_id=project.pk)
+        has_analysis = RCAnalysis.objects.filter(project_id=project.pk).exists()
         context = {
             "project": project,
             "steps": steps_of(
@@ -217,7 +218,12 @@ class MemoirProjectAdminMixin:
             "can_generate": can_change and project.status in generation.GENERATABLE,
             "can_export": can_change and project.status in export.EXPORTABLE and bool(sections),
             "approved_matches": matches.filter(approved=True).count(),
-            "has_analysis": RCAnalysis.objects.filter(project_id=project.pk).exists(),
+            "has_analysis": has_analysis,
+            # Once the RC is analysed, the next action is the matching.
+            "can_match": can_change
+            and has_analysis
+            and project.status == ProjectStatus.RC_ANALYZED,
+            "matching_run_url": reverse("admin:projects_project_matching_run", args=[project.pk]),
             "generate_url": reverse("admin:projects_project_generate", args=[project.pk]),
             "export_url": reverse("admin:projects_project_export", args=[project.pk]),
             "frozen": review.is_frozen(project),
