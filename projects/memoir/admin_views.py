@@ -4,7 +4,7 @@ the generate and export buttons, and the freeze of a submitted project."""
 
 from __future__ import annotations
 
-from django.contrib import messages
+from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseNotAllowed, HttpResponseRedirect
 from django.template.loader import render_to_string
@@ -262,8 +262,10 @@ class MemoirSectionAdminMixin:
         readonly = list(super().get_readonly_fields(request, obj))
         return [*readonly, "sources_panel", "last_diff"]
 
-    @staticmethod
-    def sources_panel(obj) -> str:
+    # Methods, not static ones: the admin reads a label from the attribute it gets, and
+    # a staticmethod's attributes are not its function's (the label was "Sources panel").
+    @admin.display(description=_("sources"))
+    def sources_panel(self, obj) -> str:
         if obj is None or not obj.pk:
             return "—"
         from library.models import ContentBlock
@@ -297,18 +299,14 @@ class MemoirSectionAdminMixin:
             passages or "—",
         )
 
-    sources_panel.short_description = _("sources")
-
-    @staticmethod
-    def last_diff(obj) -> str:
+    @admin.display(description=_("changes since the previous version"))
+    def last_diff(self, obj) -> str:
         if obj is None or not obj.pk:
             return "—"
         text = review.diff(obj)
         if not text:
             return "—"
         return format_html('<pre style="white-space:pre-wrap">{}</pre>', text)
-
-    last_diff.short_description = _("changes since the previous version")
 
     def save_model(self, request, obj, form, change):
         if change and {"content", "title"} & set(form.changed_data):
