@@ -418,18 +418,30 @@ def test_user_edits_a_cvs_qualifications_and_sees_its_validity(demo_site):
     assert block.metadata["diplomas"]  # the rest of the CV is as it was
 
 
-def test_user_generates_reviews_exports_downloads_and_submits_the_memoir(
-    demo_site, settings, tmp_path
-):
-    """Issue 15's flow in the browser, from the demo project (its RC analysed, its
-    content matched and partly approved): generate with a real worker, review every
-    section, export, download the DOCX and read its headings, a fact table and a
-    section's text, submit, and find the sections read-only."""
+def _proposal(page, requirement: str, title: str):
+    """The approval page's row proposing ``title`` for ``requirement`` (the rows follow
+    their requirement's heading row)."""
+    head = (
+        f"preceding-sibling::tr[contains(@class, 'requirement-head')][1][@id='req-{requirement}']"
+    )
+    return page.locator(
+        f"xpath=//tr[contains(@class, 'match-row')][{head}][contains(., \"{title}\")]"
+    )
+
+
+def test_user_takes_a_new_tender_from_its_rc_to_the_submitted_memoir(demo_site, settings, tmp_path):
+    """Issue 15's "done when", all in the browser as the demo user, from a new project:
+    upload the RC, a worker analyses it; run the matching from the project page, approve
+    proposals one click per row and watch the coverage by points rise on the project
+    page; generate, review every section, complete, export, download the Word document
+    through its authenticated link and read its headings, a fact table and a section's
+    text; submit, and find the sections read-only."""
     import io
     import threading
 
     import docx
 
+    from projects.management.commands.load_demo_rc import RC_FILE
     from projects.models import Project, ProjectStatus, Section
     from tests.jobs_support import run_worker
 
@@ -438,9 +450,16 @@ def test_user_generates_reviews_exports_downloads_and_submits_the_memoir(
     from playwright.sync_api import expect
 
     settings.MEDIA_ROOT = str(tmp_path / "media")
+    settings.LLM_PROVIDER = ""
     settings.GENERATION_BACKEND = "assembly"
-    project = Project.objects.get(name="Réhabilitation et extension du collège Louis-Pasteur")
-    project_path = f"/admin/projects/project/{project.pk}/change/"
+    # The demo's RC (scripts/serve-demo's load_demo_rc): the demo library answers its
+    # criteria (a methodology, the CV of a site manager, a tower crane).
+    rc = tmp_path / "RC salle multisports.pdf"
+    rc.write_bytes(RC_FILE.read_bytes())
+    name = "Salle multisports de Saint-Aubin-du-Cormier"
+    cv = "CV — Marc Dubois, conducteur de travaux principal"
+    crane = "Grues à tour Potain MDT 219 J10"
+    method = "Méthodologie type — gros œuvre d'un bâtiment en béton armé"
 
     def work():
         worker = threading.Thread(target=run_worker, daemon=True)
@@ -450,66 +469,226 @@ def test_user_generates_reviews_exports_downloads_and_submits_the_memoir(
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=chromium, headless=True, args=CHROMIUM_ARGS)
         try:
-            context = browser.new_context(locale="fr-FR")
+            context = browser.new_context(locale="fr-FR", accept_downloads=True)
             context.set_default_timeout(TIMEOUT_MS)
             page = context.new_page()
-            _log_in(page, demo_site, USER, project_path)
-            panel = page.locator("#memoir-panel")
-            expect(panel.locator('[data-step="matching"]')).to_have_attribute("data-state", "done")
+            status = page.locator(".field-status")
+            memoir = page.locator("#memoir-panel")
+            coverage = page.locator(".matching-panel")
 
-            # Generate: queued, then written by the worker; the page reloads when done.
-            page.locator('#memoir-panel button[name="generate"]').click()
-            expect(page.locator(".field-status")).to_contain_text("Génération en cours")
+            # --- a new project with its RC; a worker analyses it ---------------------
+            _log_in(page, demo_site, USER, "/admin/projects/project/add/")
+            page.fill("#id_name", name)
+            page.set_input_files("#id_rc_document", str(rc))
+            page.get_by_role("button", name="Enregistrer et continuer les modifications").click()
+            expect(page.locator(".messagelist")).to_contain_text("en attente d’analyse")
+            project_url = page.url
             worker = work()
-            expect(page.locator(".field-status")).to_contain_text("Généré", timeout=60_000)
+            analysis = page.locator(".field-rc_analysis_panel")
+            expect(analysis).to_contain_text("Relire l’analyse", timeout=60_000)
             worker.join(30)
-            expect(panel.locator("tr.memoir-section")).to_have_count(6)
+            expect(analysis.locator(".rc-criteria-summary")).to_contain_text("Valeur technique")
+            expect(analysis.locator(".rc-criteria-summary")).to_contain_text("60 %")
+            expect(status).to_contain_text("RC analysé")
+            expect(memoir.locator('[data-step="analysis"]')).to_have_attribute("data-state", "done")
+            expect(memoir.locator('[data-step="matching"]')).to_have_attribute(
+                "data-state", "current"
+            )
+            # Nothing approved yet: none of the technical score is covered.
+            expect(coverage.locator(".coverage-total")).to_contain_text(
+                "0 % de la note technique est couverte par des contenus approuvés"
+            )
+            expect(coverage.locator(".coverage-gaps")).to_contain_text(
+                "Méthodologie d'exécution — 30 % : aucun contenu approuvé"
+            )
+            page.screenshot(path=SCREENSHOTS / "e2e_memoir_rc_analysed.png", full_page=True)
+
+            # --- matching, run from the project page ---------------------------------
+            memoir.get_by_role("button", name="Lancer le rapprochement").click()
+            expect(page.locator("h1")).to_contain_text(f"Contenus pour « {name} »")
+            expect(page.locator(".messagelist")).to_contain_text(
+                "Le rapprochement est en file d’attente"
+            )
+            expect(page.locator("#content-main")).to_contain_text("Rapprochement en cours…")
+            worker = work()
+            # The page polls the job and reloads itself with the proposals.
+            expect(page.get_by_role("button", name="Relancer le rapprochement")).to_be_visible(
+                timeout=60_000
+            )
+            worker.join(30)
+            expect(_proposal(page, "C1.2", cv)).to_contain_text("Proposé")
+            page.screenshot(path=SCREENSHOTS / "e2e_memoir_proposals.png", full_page=True)
+
+            # --- approval: one click per row; the coverage follows the points ----------
+            def approve(requirement: str, title: str) -> None:
+                row = _proposal(page, requirement, title)
+                expect(row).to_have_count(1)
+                row.get_by_role("button", name="Approuver", exact=True).click()
+                expect(page.locator(".messagelist .success")).to_contain_text("Contenu approuvé.")
+                expect(row).to_have_class(re.compile(r"\bapproved\b"))
+                expect(row).to_contain_text("Approuvé")
+
+            approve("C1.1", method)
+            page.get_by_role("link", name=name, exact=True).click()  # the breadcrumb
+            # Méthodologie d'exécution is 30 of the 60 points of the technical value.
+            expect(coverage.locator(".coverage-total")).to_contain_text(
+                "50 % de la note technique est couverte"
+            )
+            expect(coverage.locator('tr[data-requirement="C1.1"]')).to_contain_text("100 %")
+            expect(coverage.locator(".coverage-gaps")).not_to_contain_text(
+                "Méthodologie d'exécution"
+            )
+            expect(coverage.locator(".coverage-gaps")).to_contain_text(
+                "Moyens humains et matériels — 20 % : aucun contenu approuvé"
+            )
+            coverage.get_by_role("link", name="Approbation des contenus").click()
+            approve("C1.2", cv)
+            approve("C1.2", crane)
+            approve("C1.3", method)
+            page.screenshot(path=SCREENSHOTS / "e2e_memoir_approved.png", full_page=True)
+            page.get_by_role("link", name=name, exact=True).click()
+            expect(status).to_contain_text("Correspondances établies")
+            expect(memoir.locator('[data-step="matching"]')).to_have_attribute("data-state", "done")
+            expect(coverage.locator(".coverage-total")).to_contain_text(
+                "100 % de la note technique est couverte"
+            )
+            expect(coverage.locator(".coverage-gaps")).to_have_count(0)
+            expect(coverage.locator('tr[data-requirement="C1.2"]')).to_contain_text("100 %")
+            expect(memoir).to_contain_text("Correspondances approuvées : 4")
+            page.screenshot(path=SCREENSHOTS / "e2e_memoir_matched.png", full_page=True)
+
+            # --- generation: queued, written by a worker; the page reloads when done -----
+            memoir.get_by_role("button", name="Générer le mémoire").click()
+            expect(status).to_contain_text("Génération en cours")
+            worker = work()
+            expect(status).to_contain_text("Généré", timeout=60_000)
+            worker.join(30)
+            sections = memoir.locator("tr.memoir-section")
+            expect(sections).to_have_count(3)
+            expect(memoir.locator(".memoir-to-review")).to_have_count(3)
             page.screenshot(path=SCREENSHOTS / "e2e_memoir_generated.png", full_page=True)
 
-            # Review: to "in review", every section marked reviewed, then "completed".
-            page.locator('input[name="target"][value="reviewing"] + button').click()
-            expect(page.locator(".field-status")).to_contain_text("En relecture")
-            page.goto(f"{demo_site}/admin/projects/section/?project__id__exact={project.pk}")
+            # --- review: in review, every section marked reviewed, then completed ------
+            page.get_by_role("button", name="→ En relecture").click()
+            expect(status).to_contain_text("En relecture")
+            project_id = re.search(r"/project/([^/]+)/change/", project_url).group(1)
+            page.goto(f"{demo_site}/admin/projects/section/?project__id__exact={project_id}")
+            expect(page.locator("#result_list tbody tr")).to_have_count(3)
             page.locator("#action-toggle").check()
-            page.select_option('select[name="action"]', "mark_reviewed")
+            page.select_option('select[name="action"]', label="Marquer comme relues")
             page.locator('button[name="index"]').click()
-            expect(page.locator(".messagelist .success")).to_be_visible()
-            page.goto(f"{demo_site}{project_path}")
-            expect(panel.locator(".memoir-to-review")).to_have_count(0)
-            page.locator('input[name="target"][value="completed"] + button').click()
-            expect(page.locator(".field-status")).to_contain_text("Terminé")
+            expect(page.locator(".messagelist .success")).to_contain_text(
+                "3 sections marquées comme relues."
+            )
+            page.goto(project_url)
+            expect(memoir.locator(".memoir-reviewed")).to_have_count(3)
+            expect(memoir).to_contain_text("3 section(s) relue(s) sur 3.")
+            page.get_by_role("button", name="→ Terminé").click()
+            expect(status).to_contain_text("Terminé")
 
-            # Export, then download through the admin.
-            page.locator('#memoir-panel button[name="export"]').click()
+            # --- export, then the download through the authenticated link ---------------
+            memoir.get_by_role("button", name="Exporter le document Word").click()
             worker = work()
-            link = panel.locator(".memoir-exports a").first
+            link = memoir.locator(".memoir-exports a").first
             expect(link).to_be_visible(timeout=60_000)
             worker.join(30)
-            download = page.request.get(f"{demo_site}{link.get_attribute('href')}")
-            assert download.ok
-            body = download.body()
+            expect(memoir.locator(".memoir-exports")).to_contain_text("environ")
+            expect(memoir.locator('[data-step="document"]')).to_have_attribute("data-state", "done")
+            page.screenshot(path=SCREENSHOTS / "e2e_memoir_exported.png", full_page=True)
+            with page.expect_download() as download_info:
+                link.click()
+            download = download_info.value
+            assert download.suggested_filename.endswith(".docx")
+            body = Path(download.path()).read_bytes()
+            # Without the session the link gives the login page, not the file.
+            anonymous = browser.new_context()
+            refused = anonymous.request.get(f"{demo_site}{link.get_attribute('href')}")
+            assert "/admin/login/" in refused.url and not refused.body().startswith(b"PK")
+            anonymous.close()
 
-            # Submit: the sections are read-only.
-            page.locator('input[name="target"][value="submitted"] + button').click()
-            expect(page.locator(".field-status")).to_contain_text("Remis")
-            expect(panel.locator(".memoir-frozen")).to_be_visible()
-            panel.locator("tr.memoir-section a").first.click()
+            # --- submit: the sections are read-only ------------------------------------
+            page.get_by_role("button", name="→ Remis").click()
+            expect(status).to_contain_text("Remis")
+            expect(memoir.locator(".memoir-frozen")).to_contain_text(
+                "Remis : les sections et le document sont figés."
+            )
+            expect(memoir.locator(".memoir-exports")).to_contain_text("remis")
+            expect(memoir.locator('[data-step="submitted"]')).to_have_attribute(
+                "data-state", "done"
+            )
+            assert page.get_by_role("button", name=re.compile("^→")).count() == 0
+            sections.filter(has_text="Moyens humains et matériels").get_by_role("link").click()
             expect(page.locator("#section_form")).to_be_visible()
+            expect(page.locator(".field-content")).to_contain_text(
+                "Enpyco affecte une équipe dédiée"
+            )
+            expect(page.locator(".field-content")).to_contain_text("Marc Dubois")
+            expect(page.locator(".field-sources_panel label")).to_have_text(
+                re.compile(r"^Sources\s:$")
+            )
+            expect(page.locator(".field-sources_panel")).to_contain_text(f"{cv} — v1")
             expect(page.locator('textarea[name="content"]')).to_have_count(0)
+            expect(page.locator('input[name="title"]')).to_have_count(0)
             expect(page.locator('input[name="_save"]')).to_have_count(0)
+            expect(page.locator("#content-main")).not_to_contain_text("Enregistrer")
             page.screenshot(path=SCREENSHOTS / "e2e_memoir_submitted.png", full_page=True)
             context.close()
         finally:
             browser.close()
 
+    project = Project.objects.get(name=name)
+    assert project.status == ProjectStatus.SUBMITTED
+    assert list(project.exports.values_list("submitted", flat=True)) == [True]
     document = docx.Document(io.BytesIO(body))
     headings = [p.text for p in document.paragraphs if p.style.name.startswith("Heading")]
-    assert "2. Moyens humains affectés à l'opération" in headings
-    tables = [[[c.text for c in row.cells] for row in t.rows] for t in document.tables]
-    assert any("Conducteur de travaux" in row[1] for t in tables for row in t[1:])
-    section = Section.objects.get(project=project, section_type="RS-02")
-    first_line = section.content.split("\n")[0]
-    assert any(p.text == first_line for p in document.paragraphs)
-    project.refresh_from_db()
-    assert project.status == ProjectStatus.SUBMITTED
-    assert project.exports.filter(submitted=True).count() == 1
+    for heading in (
+        "1. Valeur technique",
+        "1.1 Méthodologie d'exécution",
+        "1.2 Moyens humains et matériels",
+        "1.3 Planning d'exécution",
+    ):
+        assert heading in headings, headings
+    assert not any("Prix" in h for h in headings)  # the price gets no section
+    # Section 1.2, as written and reviewed: its prose, then its fact tables.
+    paragraphs, tables = _docx_part(document, "1.2 Moyens humains et matériels")
+    section = Section.objects.get(project=project, section_type="C1.2")
+    prose = [
+        line
+        for line in section.content.split("\n")
+        if line.strip() and not line.startswith(("|", "#", "- "))
+    ]
+    assert [p.text for p in paragraphs if p.style.name == "Normal"] == prose
+    assert any("Enpyco affecte une équipe dédiée" in line for line in prose)  # its template
+    people, equipment = tables
+    assert people[0] == ["Nom", "Fonction", "Expérience", "Habilitations valides"]
+    assert people[1][:3] == ["Marc Dubois", "Conducteur de travaux principal", "18 ans"]
+    assert "Sauveteur secouriste du travail (SST)" in people[1][3]
+    assert equipment[0][0] == "Matériel" and equipment[1][:2] == ["Potain MDT 219 J10", "2"]
+    cv_block = ContentBlock.objects.get(title=cv)
+    assert str(cv_block.pk) in section.source_versions
+
+
+def _docx_part(document, heading: str):
+    """The paragraphs and tables (as rows of cell texts) under ``heading``, up to the
+    next heading of its level or above."""
+    from docx.table import Table
+    from docx.text.paragraph import Paragraph
+
+    paragraphs, tables, level = [], [], None
+    for element in document.element.body.iterchildren():
+        if element.tag.endswith("}p"):
+            paragraph = Paragraph(element, document)
+            style = paragraph.style.name
+            if style.startswith("Heading ") and style[8:].isdigit():
+                if level is not None and int(style[8:]) <= level:
+                    break
+                if paragraph.text == heading:
+                    level = int(style[8:])
+                    continue
+            if level is not None:
+                paragraphs.append(paragraph)
+        elif element.tag.endswith("}tbl") and level is not None:
+            table = Table(element, document)
+            tables.append([[cell.text for cell in row.cells] for row in table.rows])
+    assert level is not None, f"no heading {heading!r}"
+    return paragraphs, tables

@@ -5,6 +5,7 @@ provenance, versions, budgets, review rules and stale sections."""
 from __future__ import annotations
 
 import hashlib
+import re
 from decimal import Decimal
 
 import pytest
@@ -472,6 +473,12 @@ def test_an_admin_edit_keeps_a_version_and_clears_the_review(memoir):
     page = client.get(url)
     html = page.content.decode()
     assert "Procédure de bétonnage — v1" in html  # the sources beside the text
+    # The panels beside the text under their labels, not the method names the admin
+    # falls back on ("Sources panel", "Last diff": English on a French page).
+    french = client.get(url, headers={"accept-language": "fr"}).content.decode()
+    assert "Sources panel" not in french and "Last diff" not in french
+    assert re.search(r"<label>Sources\s:</label>", french)  # a no-break space before ":"
+    assert re.search(r"<label>Modifications depuis la version précédente\s:</label>", french)
     data = form_data(page, "section_form")
     data["content"] = "Texte corrigé par la relectrice."
     response = client.post(url, data)

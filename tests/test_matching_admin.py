@@ -208,6 +208,23 @@ def test_run_button_queues_matching(client, member, analysis):
     assert analysis.project.status == "matching"
 
 
+def test_the_project_page_runs_the_matching_once_the_rc_is_analysed(client, member, analysis):
+    """The next action of an analysed project is a button of its page's workflow panel."""
+    project = analysis.project
+    url = reverse("admin:projects_project_change", args=[project.pk])
+    run = reverse("admin:projects_project_matching_run", args=[project.pk])
+    html = client.get(url).content.decode()
+    assert f'action="{run}"' in html and 'name="match"' in html
+    viewer = admin_client(UserFactory(company=member.company, viewer=True))
+    assert 'name="match"' not in viewer.get(url).content.decode()
+    response = client.post(run)
+    assert response.status_code == 302 and response.url == page(project)
+    project.refresh_from_db()
+    assert project.status == "matching"
+    # Running, then matched: the approval page is where it runs again.
+    assert 'name="match"' not in client.get(url).content.decode()
+
+
 # --- coverage ------------------------------------------------------------------------------
 
 

@@ -4,7 +4,7 @@ the generate and export buttons, and the freeze of a submitted project."""
 
 from __future__ import annotations
 
-from django.contrib import messages
+from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseNotAllowed, HttpResponseRedirect
 from django.template.loader import render_to_string
@@ -187,6 +187,7 @@ class MemoirProjectAdminMixin:
         ]
         can_change = self.has_change_permission(request, project)
         matches = ContentMatch.objects.for_company(company).filter(project_id=project.pk)
+        has_analysis = RCAnalysis.objects.filter(project_id=project.pk).exists()
         context = {
             "project": project,
             "steps": steps_of(
@@ -217,7 +218,12 @@ class MemoirProjectAdminMixin:
             "can_generate": can_change and project.status in generation.GENERATABLE,
             "can_export": can_change and project.status in export.EXPORTABLE and bool(sections),
             "approved_matches": matches.filter(approved=True).count(),
-            "has_analysis": RCAnalysis.objects.filter(project_id=project.pk).exists(),
+            "has_analysis": has_analysis,
+            # Once the RC is analysed, the next action is the matching.
+            "can_match": can_change
+            and has_analysis
+            and project.status == ProjectStatus.RC_ANALYZED,
+            "matching_run_url": reverse("admin:projects_project_matching_run", args=[project.pk]),
             "generate_url": reverse("admin:projects_project_generate", args=[project.pk]),
             "export_url": reverse("admin:projects_project_export", args=[project.pk]),
             "frozen": review.is_frozen(project),
@@ -256,8 +262,10 @@ class MemoirSectionAdminMixin:
         readonly = list(super().get_readonly_fields(request, obj))
         return [*readonly, "sources_panel", "last_diff"]
 
-    @staticmethod
-    def sources_panel(obj) -> str:
+    # Methods, not static ones: the admin reads a label from the attribute it gets, and
+    # a staticmethod's attributes are not its function's (the label was "Sources panel").
+    @admin.display(description=_("sources"))
+    def sources_panel(self, obj) -> str:
         if obj is None or not obj.pk:
             return "—"
         from library.models import ContentBlock
@@ -291,18 +299,14 @@ class MemoirSectionAdminMixin:
             passages or "—",
         )
 
-    sources_panel.short_description = _("sources")
-
-    @staticmethod
-    def last_diff(obj) -> str:
+    @admin.display(description=_("changes since the previous version"))
+    def last_diff(self, obj) -> str:
         if obj is None or not obj.pk:
             return "—"
         text = review.diff(obj)
         if not text:
             return "—"
         return format_html('<pre style="white-space:pre-wrap">{}</pre>', text)
-
-    last_diff.short_description = _("changes since the previous version")
 
     def save_model(self, request, obj, form, change):
         if change and {"content", "title"} & set(form.changed_data):
