@@ -262,7 +262,7 @@ class ContentBlockAdmin(TenantScopedAdmin):
     def versions_view(self, request, object_id):
         block = self.get_object(request, object_id)
         if block is None:
-            return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
+            return self.missing_object_response(request, object_id)
         if not self.has_view_permission(request, block):
             raise PermissionDenied
         versions = block.versions.select_related("replaced_by").order_by("-version")
@@ -281,7 +281,7 @@ class ContentBlockAdmin(TenantScopedAdmin):
             return HttpResponseNotAllowed(["POST"])
         block = self.get_object(request, object_id)
         if block is None:
-            return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
+            return self.missing_object_response(request, object_id)
         if not self.has_change_permission(request, block):
             raise PermissionDenied
         try:

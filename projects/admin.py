@@ -99,7 +99,11 @@ def _transition_action(target: str):
             with transaction.atomic():  # all the selected projects, or none
                 moved = sum(
                     workflow.move(
-                        company, queryset.filter(company_id=company), target, request=request
+                        company,
+                        queryset.filter(company_id=company),
+                        target,
+                        request=request,
+                        manual=True,
                     )
                     for company in companies_of(request, queryset)
                 )
@@ -199,7 +203,7 @@ class ProjectAdmin(MemoirProjectAdminMixin, TenantScopedAdmin):
     def get_actions(self, request):
         actions = super().get_actions(request)
         if self.has_change_permission(request):
-            for target in ProjectStatus.values:
+            for target in workflow.MANUAL_STATUSES:
                 func = _transition_action(target)
                 actions[func.__name__] = (func, func.__name__, func.short_description)
         return actions
@@ -299,7 +303,7 @@ class ProjectAdmin(MemoirProjectAdminMixin, TenantScopedAdmin):
             return HttpResponseNotAllowed(["POST"])
         project = self.get_object(request, object_id)
         if project is None:
-            return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
+            return self.missing_object_response(request, object_id)
         if not self.has_change_permission(request, project):
             raise PermissionDenied
         queue_rc_analysis(self, request, project)
@@ -327,7 +331,7 @@ class ProjectAdmin(MemoirProjectAdminMixin, TenantScopedAdmin):
             return HttpResponseNotAllowed(["POST"])
         project = self.get_object(request, object_id)
         if project is None:
-            return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
+            return self.missing_object_response(request, object_id)
         if not self.has_change_permission(request, project):
             raise PermissionDenied
         target = request.POST.get("target", "")
@@ -335,7 +339,7 @@ class ProjectAdmin(MemoirProjectAdminMixin, TenantScopedAdmin):
             self.message_user(request, _("Unknown status."), messages.ERROR)
         else:
             try:
-                workflow.move(project.company_id, project, target, request=request)
+                workflow.move(project.company_id, project, target, request=request, manual=True)
                 self.message_user(
                     request,
                     _("“%(project)s” moved to “%(status)s”.")
@@ -350,7 +354,7 @@ class ProjectAdmin(MemoirProjectAdminMixin, TenantScopedAdmin):
         if obj is not None and self.has_change_permission(request, obj):
             context["transitions"] = [
                 (target, ProjectStatus(target).label)
-                for target in workflow.allowed_targets(obj.status)
+                for target in workflow.manual_targets(obj.status)
             ]
             context["can_analyse_rc"] = obj.status in rc_services.ANALYSABLE and (
                 ProjectDocument.objects.filter(project=obj, kind=DocumentKind.RC).exists()

@@ -3,6 +3,12 @@
 draft → rc_analyzing → rc_analyzed → matching → matched → generating → generated →
 reviewing → completed → submitted, with steps back where work is redone (a new RC,
 matching again, generating again after review…). Submitted is final.
+
+Three statuses are the time a background job works (``WORKED_BY_JOBS``): the job's
+launcher enters them (analyse the RC, run the matching, generate the memoir) and the
+job leaves them. A person's move (``manual=True``: the admin's buttons and actions)
+never enters one, and leaves one only backwards, to cancel: a project moved to
+"Matching content" by hand would wait there for a job nobody started.
 """
 
 from __future__ import annotations
@@ -81,19 +87,47 @@ def _mark_submitted_exports(projects: list[Project]) -> None:
 GUARDS = {S.COMPLETED: _every_section_reviewed, S.SUBMITTED: _has_final_document}
 
 
+#: The statuses a job works in, and the status its success moves the project to.
+WORKED_BY_JOBS = {
+    S.RC_ANALYZING: S.RC_ANALYZED,
+    S.MATCHING: S.MATCHED,
+    S.GENERATING: S.GENERATED,
+}
+
+
 def allowed_targets(status: str) -> tuple[str, ...]:
     return TRANSITIONS.get(status, ())
 
 
-def can_move(status: str, target: str) -> bool:
-    return target in allowed_targets(status)
+def manual_targets(status: str) -> tuple[str, ...]:
+    """The moves a person may make from ``status`` (the others are made by jobs)."""
+    return tuple(
+        target
+        for target in allowed_targets(status)
+        if target not in WORKED_BY_JOBS and WORKED_BY_JOBS.get(status) != target
+    )
+
+
+#: Every status a person's move may lead to.
+MANUAL_STATUSES = tuple(
+    status for status in S.values if any(status in manual_targets(s) for s in S.values)
+)
+
+
+def can_move(status: str, target: str, *, manual: bool = False) -> bool:
+    return target in (manual_targets(status) if manual else allowed_targets(status))
 
 
 def move(
-    company, projects: Iterable[Project | object] | Project, target: str, *, request=None
+    company,
+    projects: Iterable[Project | object] | Project,
+    target: str,
+    *,
+    request=None,
+    manual: bool = False,
 ) -> int:
     """Move every project of ``company`` listed (instances or ids) to ``target``, all or
-    none.
+    none; ``manual`` for a person's move, which may not enter or complete a job's status.
 
     The rows are locked first, so two people moving the same project at once cannot
     both succeed from the same starting status. An id the company has no project for
@@ -112,7 +146,16 @@ def move(
         )
         if len(locked) != len(ids):
             raise TransitionRefused(_("Unknown project. Nothing was changed."))
-        refused = [p for p in locked if not can_move(p.status, target)]
+        if manual and target in WORKED_BY_JOBS:
+            raise TransitionRefused(
+                _(
+                    "“%(target)s” starts with its work: use the project page's button "
+                    "(analyse the RC, run the matching, generate the memoir). Nothing was "
+                    "changed."
+                )
+                % {"target": target_label}
+            )
+        refused = [p for p in locked if not can_move(p.status, target, manual=manual)]
         if refused:
             names = ", ".join(
                 _("“%(name)s” (%(status)s)") % {"name": p.name, "status": S(p.status).label}

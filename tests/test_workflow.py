@@ -61,6 +61,19 @@ STEPS_BACK = [
     (S.REVIEWING, S.GENERATING),
     (S.COMPLETED, S.REVIEWING),
 ]
+#: The moves a person makes (buttons and actions); the others are made by the jobs
+#: that the project page's buttons start (analysis, matching, generation).
+MANUAL = {
+    (S.RC_ANALYZING, S.DRAFT),
+    (S.MATCHING, S.RC_ANALYZED),
+    (S.GENERATING, S.MATCHED),
+    (S.GENERATED, S.REVIEWING),
+    (S.REVIEWING, S.COMPLETED),
+    (S.COMPLETED, S.SUBMITTED),
+    (S.COMPLETED, S.REVIEWING),
+}
+MANUAL_BACK = sorted(set(STEPS_BACK) & MANUAL)
+JOB_MOVES = sorted((set(itertools.pairwise(FORWARD)) | set(STEPS_BACK)) - MANUAL)
 
 
 @pytest.fixture
@@ -110,6 +123,35 @@ def test_transition_table_covers_every_status_and_only_the_documented_moves():
     allowed = {(a, b) for a, targets in workflow.TRANSITIONS.items() for b in targets}
     assert allowed == forward | set(STEPS_BACK)
     assert workflow.allowed_targets(S.SUBMITTED) == ()
+    manual = {(a, b) for a in S.values for b in workflow.manual_targets(a)}
+    assert manual == MANUAL
+
+
+@pytest.mark.parametrize("how", ["action", "button"])
+@pytest.mark.parametrize(("old", "new"), JOB_MOVES)
+def test_a_person_cannot_make_a_jobs_move(client, company, how, old, new):
+    """Entering "RC being analysed", "Matching content" or "Generating" by hand would
+    leave the project waiting for a job nobody started; leaving one forwards would
+    claim work that was not done. The buttons that start the work do these moves."""
+    project = ProjectFactory(company=company, status=old)
+    before = audit_ids()
+    page = client.get(reverse("admin:projects_project_change", args=[project.pk]))
+    assert (new, S(new).label) not in page.context["transitions"]
+    if how == "action" and new in workflow.MANUAL_STATUSES:  # a person's move from elsewhere
+        _assert_refused(_move_by_action(client, project, new), [project], [old], before)
+    elif how == "action":
+        response = client.get(reverse("admin:projects_project_changelist"))
+        choices = dict(response.context["action_form"].fields["action"].choices)
+        assert f"move_to_{new}" not in choices
+    else:
+        error = _assert_refused(_move_by_button(client, project, new), [project], [old], before)
+        if new in workflow.WORKED_BY_JOBS:
+            assert error == (
+                f"“{S(new).label}” starts with its work: use the project page's button "
+                "(analyse the RC, run the matching, generate the memoir). Nothing was changed."
+            )
+    project.refresh_from_db()
+    assert project.status == old and new_audit_rows(before) == []
 
 
 # --- allowed moves -----------------------------------------------------------------------
@@ -124,6 +166,11 @@ def test_full_forward_path(client, member, company, how):
     SectionFactory(project=project, with_review=True)
     for old, new in itertools.pairwise(FORWARD):
         before = audit_ids()
+        if (old, new) not in MANUAL:
+            workflow.move(company, project, new)  # as the step's job does
+            project.refresh_from_db()
+            assert project.status == new
+            continue
         response = MOVERS[how](client, project, new)
         assert response.status_code == 302
         assert errors_of(response) == []
@@ -137,28 +184,26 @@ def test_full_forward_path(client, member, company, how):
 
 
 def test_the_button_redirects_to_the_change_page_with_a_message(client, company, member):
-    project = ProjectFactory(company=company, name="Gymnase municipal")
-    response = _move_by_button(client, project, S.RC_ANALYZING)
+    project = ProjectFactory(company=company, name="Gymnase municipal", status=S.GENERATED)
+    response = _move_by_button(client, project, S.REVIEWING)
     assert response.status_code == 302
     assert response.url == reverse("admin:projects_project_change", args=[project.pk])
-    assert messages_of(response) == [
-        ("success", "“Gymnase municipal” moved to “RC being analysed”.")
-    ]
+    assert messages_of(response) == [("success", "“Gymnase municipal” moved to “In review”.")]
 
 
 def test_the_action_moves_several_projects_at_once(client, company, member):
-    projects = ProjectFactory.create_batch(3, company=company, status=S.MATCHED)
+    projects = ProjectFactory.create_batch(3, company=company, status=S.GENERATED)
     before = audit_ids()
-    response = run_action(client, Project, "move_to_generating", projects, **META)
-    assert messages_of(response) == [("success", "3 projects moved to “Generating”.")]
-    assert set(Project.objects.values_list("status", flat=True)) == {S.GENERATING}
+    response = run_action(client, Project, "move_to_reviewing", projects, **META)
+    assert messages_of(response) == [("success", "3 projects moved to “In review”.")]
+    assert set(Project.objects.values_list("status", flat=True)) == {S.REVIEWING}
     rows = new_audit_rows(before)
     assert sorted(r.resource_id for r in rows) == sorted(p.pk for p in projects)
     assert {r.action for r in rows} == {"project.transition"}
 
 
 @pytest.mark.parametrize("how", ["action", "button"])
-@pytest.mark.parametrize(("old", "new"), STEPS_BACK)
+@pytest.mark.parametrize(("old", "new"), MANUAL_BACK)
 def test_each_step_back(client, company, member, how, old, new):
     project = ProjectFactory(company=company, status=old)
     before = audit_ids()
@@ -172,17 +217,17 @@ def test_each_step_back(client, company, member, how, old, new):
 
 
 def test_change_page_offers_a_button_per_allowed_target(client, company):
-    project = ProjectFactory(company=company, status=S.REVIEWING)
+    project = ProjectFactory(company=company, status=S.COMPLETED)
     response = client.get(reverse("admin:projects_project_change", args=[project.pk]))
     assert response.context["transitions"] == [
-        (S.COMPLETED, "Completed"),
-        (S.GENERATING, "Generating"),
+        (S.SUBMITTED, "Submitted"),
+        (S.REVIEWING, "In review"),
     ]
     action = reverse("admin:projects_project_transition", args=[project.pk])
     html = response.content.decode()
     assert html.count(f'action="{action}"') == 2
-    assert 'name="target" value="completed"' in html
-    assert 'name="target" value="generating"' in html
+    assert 'name="target" value="submitted"' in html
+    assert 'name="target" value="reviewing"' in html
 
 
 def test_a_submitted_project_offers_no_button(client, company):
@@ -211,16 +256,18 @@ def _assert_refused(response, projects, statuses, before):
 def test_skipping_steps_is_refused(client, company, how):
     project = ProjectFactory(company=company, name="Collège Jean Moulin", status=S.DRAFT)
     before = audit_ids()
-    response = MOVERS[how](client, project, S.GENERATED)
+    response = MOVERS[how](client, project, S.COMPLETED)
     assert response.status_code == 302
     error = _assert_refused(response, [project], [S.DRAFT], before)
     assert error == (
-        "Cannot move to “Generated”: “Collège Jean Moulin” (Draft). Nothing was changed."
+        "Cannot move to “Completed”: “Collège Jean Moulin” (Draft). Nothing was changed."
     )
 
 
-@pytest.mark.parametrize("how", ["action", "button"])
-@pytest.mark.parametrize("target", S.values)
+@pytest.mark.parametrize(
+    ("how", "target"),
+    [("action", t) for t in workflow.MANUAL_STATUSES] + [("button", t) for t in S.values],
+)
 def test_a_submitted_project_cannot_move_anywhere(client, company, how, target):
     project = ProjectFactory(company=company, status=S.SUBMITTED)
     before = audit_ids()
@@ -236,18 +283,18 @@ def test_a_submitted_project_cannot_move_anywhere(client, company, how, target):
 
 @pytest.mark.parametrize("how", ["action", "button"])
 def test_moving_to_the_current_status_is_refused(client, company, how):
-    project = ProjectFactory(company=company, status=S.MATCHING)
+    project = ProjectFactory(company=company, status=S.REVIEWING)
     before = audit_ids()
-    _assert_refused(MOVERS[how](client, project, S.MATCHING), [project], [S.MATCHING], before)
+    _assert_refused(MOVERS[how](client, project, S.REVIEWING), [project], [S.REVIEWING], before)
 
 
 def test_a_mixed_selection_moves_nothing(client, company):
-    movable = ProjectFactory(company=company, name="Crèche", status=S.DRAFT)
-    stuck = ProjectFactory(company=company, name="Piscine", status=S.RC_ANALYZING)
+    movable = ProjectFactory(company=company, name="Crèche", status=S.GENERATED)
+    stuck = ProjectFactory(company=company, name="Piscine", status=S.DRAFT)
     before = audit_ids()
-    response = run_action(client, Project, "move_to_rc_analyzing", [movable, stuck], **META)
-    error = _assert_refused(response, [movable, stuck], [S.DRAFT, S.RC_ANALYZING], before)
-    assert "“Piscine” (RC being analysed)" in error
+    response = run_action(client, Project, "move_to_reviewing", [movable, stuck], **META)
+    error = _assert_refused(response, [movable, stuck], [S.GENERATED, S.DRAFT], before)
+    assert "“Piscine” (Draft)" in error
     assert "Crèche" not in error
 
 
@@ -270,14 +317,14 @@ def test_the_button_only_accepts_post(client, company):
 
 
 def test_another_companys_project_cannot_be_moved(client):
-    foreign = ProjectFactory(status=S.DRAFT)
+    foreign = ProjectFactory(status=S.GENERATED)
     before = audit_ids()
-    response = _move_by_button(client, foreign, S.RC_ANALYZING)
+    response = _move_by_button(client, foreign, S.REVIEWING)
     assert response.status_code == 302
     assert response.url == reverse("admin:index")
-    run_action(client, Project, "move_to_rc_analyzing", [foreign], **META)
+    run_action(client, Project, "move_to_reviewing", [foreign], **META)
     foreign.refresh_from_db()
-    assert foreign.status == S.DRAFT
+    assert foreign.status == S.GENERATED
     assert new_audit_rows(before) == []
 
 
@@ -299,20 +346,20 @@ def test_a_viewer_gets_no_transition_actions(viewer_client, company):
 
 
 def test_a_viewer_cannot_move_by_action(viewer_client, company):
-    project = ProjectFactory(company=company, status=S.DRAFT)
+    project = ProjectFactory(company=company, status=S.GENERATED)
     before = audit_ids()
-    run_action(viewer_client, Project, "move_to_rc_analyzing", [project], **META)
+    run_action(viewer_client, Project, "move_to_reviewing", [project], **META)
     project.refresh_from_db()
-    assert project.status == S.DRAFT
+    assert project.status == S.GENERATED
     assert new_audit_rows(before) == []
 
 
 def test_a_viewer_cannot_move_by_button(viewer_client, company):
-    project = ProjectFactory(company=company, status=S.DRAFT)
+    project = ProjectFactory(company=company, status=S.GENERATED)
     before = audit_ids()
-    assert _move_by_button(viewer_client, project, S.RC_ANALYZING).status_code == 403
+    assert _move_by_button(viewer_client, project, S.REVIEWING).status_code == 403
     project.refresh_from_db()
-    assert project.status == S.DRAFT
+    assert project.status == S.GENERATED
     assert new_audit_rows(before) == []
 
 

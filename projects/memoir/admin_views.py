@@ -118,7 +118,7 @@ class MemoirProjectAdminMixin:
             return None, HttpResponseNotAllowed(["POST"])
         project = self.get_object(request, object_id)
         if project is None:
-            return None, self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
+            return None, self.missing_object_response(request, object_id)
         if not self.has_change_permission(request, project):
             raise PermissionDenied
         return project, None

@@ -130,6 +130,18 @@ class TenantScopedAdmin(
     #: The most entries an object's history page shows (the audit log has them all).
     history_limit = 100
 
+    def missing_object_response(self, request, object_id) -> HttpResponseRedirect:
+        """What every view of one object answers for an id it cannot find, another
+        company's included (``get_object`` is scoped): back to the index with Django's
+        own message, as its change page does."""
+        message = _("%(name)s with ID “%(key)s” doesn’t exist. Perhaps it was deleted?")
+        self.message_user(
+            request,
+            message % {"name": self.opts.verbose_name, "key": object_id},
+            messages.WARNING,
+        )
+        return HttpResponseRedirect(reverse("admin:index", current_app=self.admin_site.name))
+
     def history_view(self, request, object_id, extra_context=None):
         """The object's history from the audit trail: the same sentences and changes
         as the audit log, for whoever may view the object."""
@@ -139,15 +151,7 @@ class TenantScopedAdmin(
 
         obj = self.get_object(request, unquote(object_id))
         if obj is None:
-            # Another company's object answers as a missing one (get_object is scoped):
-            # back to the index with Django's own message, as its change page does.
-            message = _("%(name)s with ID “%(key)s” doesn’t exist. Perhaps it was deleted?")
-            self.message_user(
-                request,
-                message % {"name": self.opts.verbose_name, "key": object_id},
-                messages.WARNING,
-            )
-            return HttpResponseRedirect(reverse("admin:index", current_app=self.admin_site.name))
+            return self.missing_object_response(request, object_id)
         if not self.has_view_or_change_permission(request, obj):
             raise PermissionDenied
         entries = scope_queryset(
