@@ -380,7 +380,10 @@ class SectionAdmin(MemoirSectionAdminMixin, TenantScopedAdmin):
     ordering = ("project", "order_num")
     date_hierarchy = "created_at"
     list_select_related = ("project", "reviewer")
-    readonly_fields = ("reviewed", "reviewer", "reviewed_at", "created_at")
+    # The sources are the ids generation pinned: shown by title beside the text
+    # (sources_panel), never typed as ids.
+    exclude = ("source_blocks", "source_versions", "source_passages")
+    readonly_fields = ("generated_by_ai", "reviewed", "reviewer", "reviewed_at", "created_at")
     actions = ("mark_reviewed",)
 
     @admin.action(permissions=["change"], description=_("Mark reviewed"))

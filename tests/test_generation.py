@@ -472,7 +472,11 @@ def test_an_admin_edit_keeps_a_version_and_clears_the_review(memoir):
     url = reverse("admin:projects_section_change", args=[section.pk])
     page = client.get(url)
     html = page.content.decode()
-    assert "Procédure de bétonnage — v1" in html  # the sources beside the text
+    # The sources beside the text, by title and pinned version, linked to the block;
+    # never ids to type.
+    block_url = reverse("admin:library_contentblock_change", args=[memoir.procedure.pk])
+    assert f'<a href="{block_url}">Procédure de bétonnage</a> — v1' in html
+    assert 'name="source_blocks"' not in html and 'name="generated_by_ai"' not in html
     # The panels beside the text under their labels, not the method names the admin
     # falls back on ("Sources panel", "Last diff": English on a French page).
     french = client.get(url, headers={"accept-language": "fr"}).content.decode()
@@ -483,8 +487,10 @@ def test_an_admin_edit_keeps_a_version_and_clears_the_review(memoir):
     data["content"] = "Texte corrigé par la relectrice."
     response = client.post(url, data)
     assert response.status_code == 302
+    sources, by_ai = section.source_blocks, section.generated_by_ai
     section.refresh_from_db()
     assert section.content == "Texte corrigé par la relectrice." and not section.reviewed
+    assert (section.source_blocks, section.generated_by_ai) == (sources, by_ai)  # kept
     kept = SectionVersion.objects.get(section=section)
     assert kept.reason == "edit" and kept.replaced_by == memoir.user
     assert "+Texte corrigé par la relectrice." in client.get(url).content.decode()

@@ -270,19 +270,32 @@ class MemoirSectionAdminMixin:
             return "—"
         from library.models import ContentBlock
 
+        pinned = {str(_uuid(bid)): version for bid, version in (obj.source_versions or {}).items()}
+        # A section written by hand may name blocks without pinning their versions.
+        ids = list(dict.fromkeys([*pinned, *(str(bid) for bid in obj.source_blocks or [])]))
         titles = dict(
-            ContentBlock.objects.filter(
-                pk__in=list(obj.source_versions or {}), company_id=obj.company_id
-            ).values_list("pk", "title")
+            ContentBlock.objects.filter(pk__in=ids, company_id=obj.company_id).values_list(
+                "pk", "title"
+            )
         )
-        blocks = format_html_join(
-            "",
-            "<li>{} — v{}</li>",
-            (
-                (titles.get(_uuid(bid), bid), version)
-                for bid, version in (obj.source_versions or {}).items()
-            ),
-        )
+        rows = []
+        for bid in ids:
+            title = titles.get(_uuid(bid))
+            if title is None:  # deleted since (or not this company's): no link
+                rows.append(format_html("<li>{}</li>", _("a block that no longer exists")))
+                continue
+            link = format_html(
+                '<a href="{}">{}</a>',
+                reverse("admin:library_contentblock_change", args=[bid]),
+                title,
+            )
+            version = pinned.get(bid)
+            rows.append(
+                format_html("<li>{} — v{}</li>", link, version)
+                if version is not None
+                else format_html("<li>{} — {}</li>", link, _("version not pinned"))
+            )
+        blocks = format_html_join("", "{}", ((row,) for row in rows))
         passages = format_html_join(
             "",
             "<li>{} — p. {} ({})</li>",
