@@ -49,6 +49,11 @@ SENTENCES = {
     "index": gettext_lazy("%(actor)s indexed %(object)s"),
     "index_failed": gettext_lazy("The indexing failed for %(object)s: %(error)s"),
     "reembed": gettext_lazy("%(actor)s re-indexed %(object)s"),
+    # The company's Word template and logo (projects/memoir/word_template.py).
+    "word_template_set": gettext_lazy("%(actor)s uploaded a new Word template for %(object)s"),
+    "word_template_remove": gettext_lazy("%(actor)s removed the Word template of %(object)s"),
+    "logo_set": gettext_lazy("%(actor)s uploaded a new logo for %(object)s"),
+    "logo_remove": gettext_lazy("%(actor)s removed the logo of %(object)s"),
     "login": gettext_lazy("%(actor)s logged in"),
     "logout": gettext_lazy("%(actor)s logged out"),
     "login_failed": gettext_lazy("Failed login for “%(email)s”"),
@@ -68,6 +73,9 @@ DETAIL_LABELS = {
     "reason": gettext_lazy("reason"),
     "blocks": gettext_lazy("outdated blocks"),
     "override": gettext_lazy("approval despite outdated content"),
+    "file": gettext_lazy("file"),
+    "size_bytes": gettext_lazy("size (bytes)"),
+    "previous_file": gettext_lazy("replaced file"),
 }
 #: Keys of ``details`` shown elsewhere (the sentence, the tables) or not at all.
 _SHOWN_ELSEWHERE = {"object", "actor", "changes", "values"}

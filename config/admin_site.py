@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 from django import forms
 from django.contrib import admin
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.admin.views.autocomplete import AutocompleteJsonView
 from django.core.exceptions import PermissionDenied
+from django.urls import reverse
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
@@ -72,8 +75,41 @@ class FieldAutocompleteView(AutocompleteJsonView):
         return term, model_admin, source_field, to_field_name
 
 
-#: The menus, by what people do: (name, models in order, technical models after a
-#: separator). Models not listed go to the last menu.
+@dataclass(frozen=True)
+class Page:
+    """A page of the admin that is no model's list, listed in a menu for those with
+    ``permission``; read-only for those without ``change_permission``."""
+
+    key: str
+    name: Promise
+    url_name: str
+    permission: str
+    change_permission: str
+
+    def entry(self, request) -> dict | None:
+        if not request.user.has_perm(self.permission):
+            return None
+        return {
+            "name": self.name,
+            "object_name": self.key,
+            "admin_url": reverse(self.url_name),
+            "add_url": None,
+            "view_only": not request.user.has_perm(self.change_permission),
+        }
+
+
+#: The company's Word template and logo of the memoir export
+#: (projects/memoir/word_template_admin.py).
+WORD_TEMPLATE = Page(
+    "wordtemplate",
+    _("Memoir Word template"),
+    "admin:memoir_word_template",
+    "tenants.view_company",
+    "tenants.change_company",
+)
+
+#: The menus, by what people do: (name, models (or pages) in order, technical models
+#: after a separator). Models not listed go to the last menu.
 MENUS = (
     (
         "tenders",
@@ -94,7 +130,12 @@ MENUS = (
         ("library.blockfile", "library.storedfile"),
     ),
     ("memoirs", _("Memoirs"), ("rag.memoire",), ("rag.documentchunk",)),
-    ("company", _("Company"), ("tenants.company", "tenants.user"), ("auth.group",)),
+    (
+        "company",
+        _("Company"),
+        ("tenants.company", "tenants.user", WORD_TEMPLATE),
+        ("auth.group",),
+    ),
     ("journal", _("Journal"), ("audit.auditlog",), ("jobs.job",)),
 )
 
@@ -117,7 +158,14 @@ class EnpycoAdminSite(admin.AdminSite):
                 models[model["model"]._meta.label_lower] = model
         menus = []
         for key, name, main, technical in MENUS:
-            entries = [models.pop(label) for label in main if label in models]
+            entries = []
+            for label in main:
+                if isinstance(label, Page):
+                    entry = label.entry(request)
+                    if entry is not None:
+                        entries.append(entry)
+                elif label in models:
+                    entries.append(models.pop(label))
             extra = [models.pop(label) for label in technical if label in models]
             for model in extra:
                 model["technical"] = True
@@ -136,6 +184,11 @@ class EnpycoAdminSite(admin.AdminSite):
                 has_module_perms=True,
             )
         return menus
+
+    def get_urls(self):
+        from projects.memoir.word_template_admin import WordTemplatePages
+
+        return [*WordTemplatePages(self).urls(), *super().get_urls()]
 
     def index(self, request, extra_context=None):
         from config import dashboard

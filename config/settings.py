@@ -312,3 +312,9 @@ RC_LLM_MAX_INPUT_CHARS = env.int("RC_LLM_MAX_INPUT_CHARS", default=120_000)
 GENERATION_BACKEND = env("GENERATION_BACKEND", default="assembly")
 # Memoir passages considered per section.
 GENERATION_PASSAGES = env.int("GENERATION_PASSAGES", default=3)
+
+# --- Word export (projects/memoir/export.py, projects/memoir/word_template.py) ----------
+# The largest Word template and logo a company may upload (the template's unpacked
+# content is limited to ten times the first).
+WORD_TEMPLATE_MAX_BYTES = env.int("WORD_TEMPLATE_MAX_BYTES", default=10 * 1024 * 1024)
+COMPANY_LOGO_MAX_BYTES = env.int("COMPANY_LOGO_MAX_BYTES", default=2 * 1024 * 1024)

@@ -38,3 +38,16 @@ def memoir_export_path(company_id, project_id, export_id, filename: str) -> str:
         f"{company_root(company_id)}/projects/{project_id}/exports/{export_id}/"
         f"{_name(filename, 'memoire.docx')}"
     )
+
+
+def word_template_path(company_id, sha256: str, filename: str) -> str:
+    """The company's Word template for its memoir exports; the hash keeps a new template
+    from overwriting the one in place until the change is committed."""
+    return (
+        f"{company_root(company_id)}/word-template/{sha256[:16]}/{_name(filename, 'modele.docx')}"
+    )
+
+
+def logo_path(company_id, sha256: str, filename: str) -> str:
+    """The company's logo (the cover of its memoir exports)."""
+    return f"{company_root(company_id)}/logo/{sha256[:16]}/{_name(filename, 'logo')}"

@@ -4,6 +4,8 @@ from django.contrib import admin, messages
 from django.contrib.auth.admin import GroupAdmin as DjangoGroupAdmin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.models import Group
+from django.urls import reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
@@ -22,13 +24,21 @@ class CompanyAdmin(TenantScopedAdmin):
     search_fields = ("name", "city", "email")
     ordering = ("name",)
     date_hierarchy = "created_at"
-    readonly_fields = ("created_at",)
+    # The logo is uploaded, checked and stored by the "Memoir Word template" page.
+    readonly_fields = ("created_at", "word_template_page")
     fieldsets = (
-        (None, {"fields": ("name", "email", "phone", "logo_url")}),
+        (None, {"fields": ("name", "email", "phone", "word_template_page")}),
         (_("Address"), {"fields": ("address", "postal_code", "city")}),
         (_("Qualifications"), {"fields": ("certifications",)}),
         (_("Settings"), {"fields": ("settings", "created_at"), "classes": ("collapse",)}),
     )
+
+    @admin.display(description=_("logo and Word template"))
+    def word_template_page(self, obj) -> str:
+        if obj is None or not obj.pk:
+            return "—"
+        url = reverse("admin:memoir_word_template_company", args=[obj.pk])
+        return format_html('<a href="{}">{}</a>', url, _("Memoir Word template"))
 
     def get_list_filter(self, request):
         return ()  # companies are not filtered by company

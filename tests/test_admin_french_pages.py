@@ -182,6 +182,12 @@ def _complete_demo(company: Company) -> None:
 
 def _urls(company: Company) -> list[str]:
     urls = [reverse("admin:index")]
+    # The pages that are no model's (config.admin_site.get_urls): the company's Word
+    # template (a platform superuser's list of companies, then one company's page).
+    urls += [
+        reverse("admin:memoir_word_template"),
+        reverse("admin:memoir_word_template_company", args=[company.pk]),
+    ]
     for model, _admin in registry():
         opts = model._meta
         base = f"admin:{opts.app_label}_{opts.model_name}"

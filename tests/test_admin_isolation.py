@@ -300,6 +300,32 @@ def test_b_pages_answer_like_ids_that_do_not_exist(world, model, role, b_untouch
             assert answers[0] == answers[1], f"{method.upper()} {make_url(b_pk)}"
 
 
+#: The site's pages that take a company's id, beside the model admins' (the company's Word
+#: template and logo, projects/memoir/word_template_admin.py).
+COMPANY_PAGES = (
+    "memoir_word_template_company",
+    "memoir_word_template_download",
+    "memoir_word_template_logo",
+    "memoir_word_template_starter",
+)
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_b_company_pages_answer_like_ids_that_do_not_exist(world, role, b_untouched):
+    client = client_for(world, role)
+    for name in COMPANY_PAGES:
+        for method in ("get", "post"):
+            answers = []
+            for pk in (world.b.pk, random_id()):
+                client.cookies.pop("messages", None)
+                response = getattr(client, method)(
+                    reverse(f"admin:{name}", args=[pk]), {"action": "remove_logo"}
+                )
+                answers.append((normalised(response, pk), messages_of(response, pk)))
+            assert answers[0] == answers[1], f"{method.upper()} {name}"
+            assert response.status_code == 404, f"{method.upper()} {name}"
+
+
 @pytest.mark.parametrize(("model", "role"), CASES)
 def test_a_pages_show_nothing_of_b(world, model, role, b_untouched):
     model_admin = SITE._registry[model]

@@ -219,29 +219,85 @@ PNG_1PX = bytes.fromhex(
 )
 
 
-def test_the_companys_word_template_and_logo_are_used(generated):
-    from django.core.files.base import ContentFile
+def _upload(name: str, data: bytes):
+    from django.core.files.uploadedfile import SimpleUploadedFile
 
-    from config import storage
+    return SimpleUploadedFile(name, data)
+
+
+def test_the_companys_word_template_and_logo_are_used(generated):
+    from projects.memoir import word_template
 
     template = docx.Document()
     template.sections[0].header.paragraphs[0].text = "Bâtiments du Sud-Ouest — en-tête"
     template.styles["Normal"].font.name = "Arial"
     buffer = io.BytesIO()
     template.save(buffer)
-    root = storage.company_root(generated.company.pk)
-    template_path = default_storage.save(
-        f"{root}/templates/modele.docx", ContentFile(buffer.getvalue())
-    )
-    logo_path = default_storage.save(f"{root}/logo.png", ContentFile(PNG_1PX))
-    generated.company.settings = {"word_template": template_path}
-    generated.company.logo_url = logo_path
-    generated.company.save()
+    word_template.set_template(generated.company, _upload("modele.docx", buffer.getvalue()))
+    word_template.set_logo(generated.company, _upload("logo.png", PNG_1PX))
+    generated.company.refresh_from_db()
+    root = f"companies/{generated.company.pk}/"
+    assert generated.company.settings["word_template"].startswith(root + "word-template/")
+    assert generated.company.logo_url.startswith(root + "logo/")
     document = _open(_export(generated))
     assert document.sections[0].header.paragraphs[0].text == "Bâtiments du Sud-Ouest — en-tête"
     assert document.styles["Normal"].font.name == "Arial"
     assert len(document.inline_shapes) == 1
     assert "1.1 Méthodologie" in _headings(document)
+
+
+def test_a_path_typed_in_the_settings_is_still_used_when_it_is_the_companys(generated):
+    from django.core.files.base import ContentFile
+
+    from config import storage
+
+    template = docx.Document()
+    template.sections[0].header.paragraphs[0].text = "Saisi à la main"
+    buffer = io.BytesIO()
+    template.save(buffer)
+    root = storage.company_root(generated.company.pk)
+    path = default_storage.save(f"{root}/templates/modele.docx", ContentFile(buffer.getvalue()))
+    generated.company.settings = {"word_template": path}
+    generated.company.logo_url = default_storage.save(f"{root}/logo.png", ContentFile(PNG_1PX))
+    generated.company.save()
+    document = _open(_export(generated))
+    assert document.sections[0].header.paragraphs[0].text == "Saisi à la main"
+    assert len(document.inline_shapes) == 1
+
+
+def test_the_templates_own_cover_comes_before_the_memoir(generated):
+    from projects.memoir import word_template
+
+    template = docx.Document()
+    template.add_paragraph("Page de garde de l’entreprise")
+    template.add_page_break()
+    buffer = io.BytesIO()
+    template.save(buffer)
+    word_template.set_template(generated.company, _upload("garde.docx", buffer.getvalue()))
+    texts = [p.text for p in _open(_export(generated)).paragraphs]
+    assert texts[0] == "Page de garde de l’entreprise"
+    assert texts.index(generated.project.name) > 0
+
+
+def test_an_unreadable_template_falls_back_to_the_default_styles(generated):
+    from django.core.files.base import ContentFile
+
+    from config import storage
+
+    root = storage.company_root(generated.company.pk)
+    path = default_storage.save(f"{root}/word-template/x/abime.docx", ContentFile(b"PK\x03\x04"))
+    generated.company.settings = {"word_template": path}
+    generated.company.save()
+    document = _open(_export(generated))
+    assert document.paragraphs[0].text == generated.project.name
+    assert document.sections[0].header.paragraphs[0].text == ""
+
+
+def test_build_reads_the_template_of_the_company_only():
+    import inspect
+
+    # The template comes from the company (its settings), never from the caller.
+    assert "template_path" not in inspect.signature(export.build).parameters
 
 
 def test_another_companys_template_path_is_ignored(generated):

@@ -226,6 +226,9 @@ class MemoirProjectAdminMixin:
             "matching_run_url": reverse("admin:projects_project_matching_run", args=[project.pk]),
             "generate_url": reverse("admin:projects_project_generate", args=[project.pk]),
             "export_url": reverse("admin:projects_project_export", args=[project.pk]),
+            "word_template_url": reverse(
+                "admin:memoir_word_template_company", args=[project.company_id]
+            ),
             "frozen": review.is_frozen(project),
         }
         return render_to_string(

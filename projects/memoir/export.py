@@ -4,10 +4,13 @@ RC's order and numbering under each criterion's title with their fact tables, th
 company's certifications and references, and optionally an internal annex of sources.
 
 Only Word's built-in styles are used (Title, Heading 1–3, List Bullet, Table Grid), so a
-bid manager restyles the whole document in Word. The page count is estimated (words
-and table rows per page) and checked against the RC's page limit. Each export is kept
-under the company's path (``memoir_exports``) and the project's ``final_document_url``
-names the latest, which is downloaded through the authenticated admin view only.
+bid manager restyles the whole document in Word, or once for all in the company's Word
+template (styles, header, footer, a cover of its own), which the export starts from, with
+the company's logo on the cover (``projects.memoir.word_template``, uploaded on the admin's
+"Memoir Word template" page). The page count is estimated (words and table rows per
+page) and checked against the RC's page limit. Each export is kept under the company's
+path (``memoir_exports``) and the project's ``final_document_url`` names the latest,
+which is downloaded through the authenticated admin view only.
 """
 
 from __future__ import annotations
@@ -33,7 +36,7 @@ from jobs import registry
 from jobs import services as jobs
 from jobs.models import Job, JobKind
 from projects.memoir import context as ctx
-from projects.memoir import review
+from projects.memoir import review, word_template
 from projects.memoir.plan import NothingToWrite, plan
 from projects.memoir.tables import tables_for
 from projects.models import ContentMatch, MemoirExport, Project, ProjectStatus, Section
@@ -150,16 +153,13 @@ def _heading(document, text: str, level: int):
 
 
 def _logo(document, company) -> None:
-    """The company's logo on the cover, when ``logo_url`` names an image in the storage."""
-    from docx.shared import Cm
-
-    path = (company.logo_url or "").strip()
-    if not path or "://" in path or not path.startswith(paths.company_root(company.pk)):
+    """The company's logo on the cover (``projects.memoir.word_template``), when it names
+    an image in the company's storage that Word can show."""
+    data = word_template.logo_image(company)
+    if data is None:
         return
     try:
-        with default_storage.open(path, "rb") as handle:
-            image = io.BytesIO(handle.read())
-        document.add_picture(image, width=Cm(4))
+        word_template.add_logo(document, data)
     except Exception:  # not an image Word can show: the cover goes without it
         return
 
@@ -219,12 +219,9 @@ def render_text(document, text: str, level: int, counter: Counter) -> None:
     flush()
 
 
-def build(
-    company, project: Project, *, sources: bool = False, template_path: str | None = None
-) -> Built:
-    """The memoir of the company's project as DOCX bytes."""
-    import docx
-
+def build(company, project: Project, *, sources: bool = False) -> Built:
+    """The memoir of the company's project as DOCX bytes, on the company's Word template
+    (``projects.memoir.word_template``) when it has one."""
     started = time.perf_counter()
     company = Company.objects.get(pk=getattr(company, "pk", company))
     project = Project.objects.for_company(company).get(pk=project.pk)
@@ -236,14 +233,7 @@ def build(
         s.section_type: s
         for s in Section.objects.for_company(company).filter(project_id=project.pk)
     }
-    template_path = str((company.settings or {}).get("word_template") or "")
-    if not template_path.startswith(paths.company_root(company.pk) + "/"):
-        template_path = ""
-    if template_path and default_storage.exists(template_path):
-        with default_storage.open(template_path, "rb") as handle:
-            document = docx.Document(io.BytesIO(handle.read()))
-    else:
-        document = docx.Document()
+    document = word_template.open_template(company)
     counter = Counter()
 
     # Cover.
