@@ -27,6 +27,7 @@ from projects.forms import (
     ProjectForm,
     RCAnalysisAddForm,
     RCAnalysisReviewForm,
+    SectionForm,
 )
 from projects.memoir.admin_views import (
     MemoirProjectAdminMixin,
@@ -59,8 +60,9 @@ from tenants.admin_base import (
 
 class SectionInline(TenantScopedInline, admin.TabularInline):
     model = Section
+    form = SectionForm
     fields = ("order_num", "section_type", "title", "generated_by_ai", "reviewed", "quality_score")
-    readonly_fields = ("reviewed",)
+    readonly_fields = ("generated_by_ai", "reviewed")
     ordering = ("order_num",)
 
 
@@ -364,6 +366,7 @@ class ProjectAdmin(MemoirProjectAdminMixin, TenantScopedAdmin):
 
 @admin.register(Section)
 class SectionAdmin(MemoirSectionAdminMixin, TenantScopedAdmin):
+    form = SectionForm
     list_display = (
         "title",
         "project",

@@ -10,9 +10,10 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from config import labels
 from config.filetypes import DOCX, PDF, TXT, XLSX
 from library.uploads import check_upload
-from projects.models import DocumentKind, Project, ProjectDocument, RCAnalysis
+from projects.models import DocumentKind, Project, ProjectDocument, RCAnalysis, Section
 from projects.rc.document import RC_KINDS, SCANNED_LETTERS_PER_PAGE
 
 #: What may be attached beside the RC (the CCTP is often a spreadsheet-free PDF, the DPGF
@@ -230,3 +231,28 @@ class RCAnalysisAddForm(forms.ModelForm):
     class Meta:
         model = RCAnalysis
         fields = ("project",)
+
+
+class SectionForm(forms.ModelForm):
+    """A section's type chosen by its label ("Moyens humains"), not typed as its code
+    ("moyens_humains"); a code from the RC analysis ("C1.2") stays selectable as is."""
+
+    class Meta:
+        model = Section
+        fields = ("project", "section_type", "title", "content", "order_num", "quality_score")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        field = self.fields.get("section_type")
+        if field is None:
+            return
+        choices = [(code, str(name)) for code, name in labels.SECTION_TYPES.items()]
+        current = self.instance.section_type
+        if current and current not in labels.SECTION_TYPES:
+            choices.insert(0, (current, labels.label("section_type", current)))
+        self.fields["section_type"] = forms.ChoiceField(
+            choices=[("", "---------"), *choices],
+            label=field.label,
+            required=field.required,
+            help_text=field.help_text,
+        )

@@ -598,3 +598,35 @@ def test_an_approved_qualification_naming_a_scheme_is_no_certification_claim(mem
     on = memoir.project.deadline.date()
     assert factcheck.unknown_facts(memoir.company, "Encadrement de chantier MASE", [cv], on) == []
     assert factcheck.unknown_facts(memoir.company, "Nous sommes certifiés MASE.", [cv], on)
+
+
+def test_a_sections_type_is_chosen_by_its_label_not_typed_as_a_code(memoir):
+    """The project's sections and a section's page offer the types by their French
+    labels; a criterion id the generation gave stays selected; an unknown code is a
+    form error that writes nothing."""
+    from django.urls import reverse
+
+    from tests.admin_helpers import admin_client, form_data
+
+    _generate(memoir)
+    section = _sections(memoir.project)["C1.1"]
+    client = admin_client(memoir.user)
+    french = {"accept-language": "fr"}
+    url = reverse("admin:projects_section_change", args=[section.pk])
+    page = client.get(url, headers=french)
+    html = page.content.decode()
+    assert re.search(r'<option value="moyens_humains">Moyens humains</option>', html)
+    assert re.search(r'<option value="C1.1" selected>C1.1</option>', html)
+    assert 'type="text" name="section_type"' not in html
+    project_page = client.get(
+        reverse("admin:projects_project_change", args=[memoir.project.pk]), headers=french
+    ).content.decode()
+    assert re.search(r'<select name="sections-0-section_type"', project_page)
+
+    data = form_data(page, "section_form")
+    data["section_type"] = "n_importe_quoi"
+    response = client.post(url, data, headers=french)
+    assert response.status_code == 200
+    assert "section_type" in response.context["adminform"].form.errors
+    section.refresh_from_db()
+    assert section.section_type == "C1.1"
