@@ -18,7 +18,7 @@ import datetime
 import decimal
 from dataclasses import dataclass
 
-from django.db.models import Q, Sum
+from django.db.models import Exists, OuterRef, Q, Sum
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -33,6 +33,7 @@ LIMIT = 10
 #: What to do at each step of a project (``projects.models.ProjectStatus``).
 NEXT_ACTIONS = {
     "draft": _("Upload the RC (regulations of the consultation) and analyse it"),
+    "draft_with_rc": _("Analyse the RC uploaded"),
     "rc_analyzing": _("Wait for the RC analysis to finish"),
     "rc_analyzed": _("Check the RC analysis, then match the library’s content"),
     "matching": _("Wait for the content matching to finish"),
@@ -75,19 +76,22 @@ def _can(request, model, action: str = "view") -> bool:
 
 
 def projects_in_progress(request) -> list:
-    from projects.models import Project
+    from projects.models import DocumentKind, Project, ProjectDocument
 
     if not _can(request, Project):
         return []
+    rc_uploaded = ProjectDocument.objects.filter(project_id=OuterRef("pk"), kind=DocumentKind.RC)
     rows = list(
         scope_queryset(request, Project.objects.all())
         .exclude(status__in=DONE_STATUSES)
         .select_related("company")
         .only("id", "name", "status", "deadline", "company__name")
+        .annotate(has_rc=Exists(rc_uploaded))
         .order_by("deadline", "-created_at")[:LIMIT]
     )
     for project in rows:
-        project.next_action = NEXT_ACTIONS.get(project.status, "")
+        step = "draft_with_rc" if project.status == "draft" and project.has_rc else project.status
+        project.next_action = NEXT_ACTIONS.get(step, "")
         project.url = reverse("admin:projects_project_change", args=[project.pk])
     # Closest deadline first, projects without one last (PostgreSQL puts NULLs last
     # in ascending order).

@@ -25,6 +25,7 @@ from tests.factories import (
     ContentBlockFactory,
     GenerationRequestFactory,
     MemoireFactory,
+    ProjectDocumentFactory,
     ProjectFactory,
     SuperuserFactory,
     UserFactory,
@@ -94,6 +95,8 @@ def test_the_start_page_shows_what_to_do_next(company, admin_user):
         deadline=now + datetime.timedelta(days=5),
     )
     ProjectFactory(company=company, name="Piscine déposée", status="submitted")
+    ready = ProjectFactory(company=company, name="Crèche des Lilas", status="draft")
+    ProjectDocumentFactory(project=ready)  # its RC is uploaded: what is left is to analyse it
     _expiring(company, "CV — Marc Dubois", -3)
     _expiring(company, "Qualibat 2111", 30)
     _expiring(company, "ISO 9001", 200)
@@ -121,7 +124,10 @@ def test_the_start_page_shows_what_to_do_next(company, admin_user):
     assert projects.index("Collège Jean Moulin") < projects.index("Gymnase")  # closest first
     assert "RC analysé" in projects
     assert "Vérifier l’analyse du RC, puis rapprocher le contenu de la bibliothèque" in projects
-    assert "Déposer le RC (règlement de la consultation) et l’analyser" in projects
+    assert (
+        "Gymnase Brouillon Déposer le RC (règlement de la consultation) et l’analyser" in projects
+    )
+    assert "Crèche des Lilas Brouillon Lancer l’analyse du RC déposé" in projects
     assert "Piscine déposée" not in page and "concurrent" not in page
     library = section(page, "Bibliothèque : périmé ou expirant dans les 60 jours", "Mémoires")
     assert "CV — Marc Dubois" in library and "périmé depuis le" in library
