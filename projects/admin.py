@@ -617,6 +617,7 @@ class ContentMatchAdmin(TenantScopedAdmin):
         "requirement_id",
         "project",
         "matched_block_titles",
+        "past_project",
         "confidence",
         "needs_generation",
         "needs_upload",
@@ -627,10 +628,11 @@ class ContentMatchAdmin(TenantScopedAdmin):
     autocomplete_fields = ("project",)
     ordering = ("project", "requirement_id")
     date_hierarchy = "created_at"
-    list_select_related = ("project",)
+    list_select_related = ("project", "past_project")
     # Approval goes through the approve/reject actions (services.set_approval), which
     # refuse expired content without an audited override: not a checkbox of the form.
-    readonly_fields = ("approved", "matched_block_titles", "created_at")
+    # A past project is proposed by matching or the approval page, not typed here.
+    readonly_fields = ("approved", "matched_block_titles", "past_project", "created_at")
     actions = ("approve", "reject")
 
     def annotate_page(self, request, rows) -> None:
