@@ -406,6 +406,11 @@ class PastProjectAdmin(TenantScopedAdmin):
         (_("Other facts"), {"fields": ("metadata", "created_at")}),
     )
 
+    def save_model(self, request, obj, form, change):
+        # Saved and its embedding queued for matching (library.services).
+        self.set_server_fields(request, obj, change)
+        services.save_past_project(obj.company_id, obj, user=request.user)
+
 
 @admin.register(SectionTemplate)
 class SectionTemplateAdmin(TenantScopedAdmin):

@@ -335,6 +335,16 @@ class PastProject(TenantModel):
     is_referenceable = models.BooleanField(_("referenceable"), default=True, db_default=True)
     metadata = models.JSONField(_("metadata"), default=dict, db_default={}, blank=True)
     created_at = created_at()
+    # As for content blocks: the embedding by the configured backend (library.embeddings,
+    # computed by a job after each save through library.services.save_past_project),
+    # zero-padded to 384 dimensions, and the model that made it (matching compares it
+    # only with vectors of the same model).
+    embedding_384 = VectorField(
+        _("embedding (384 dimensions)"), dimensions=384, blank=True, null=True, editable=False
+    )
+    embedding_model = models.CharField(
+        _("embedding model"), max_length=100, blank=True, null=True, editable=False
+    )
 
     objects = TenantQuerySet.as_manager()
 
@@ -346,6 +356,15 @@ class PastProject(TenantModel):
         indexes = [
             models.Index(fields=["company"], name="idx_past_projects_company_id"),
             GinIndex(fields=["techniques_used"], name="idx_past_projects_techniques"),
+        ]
+        constraints = [
+            # What the foreign key of content_matches on (company_id, past_project_id)
+            # refers to.
+            models.UniqueConstraint(
+                fields=["company", "id"],
+                name="past_projects_company_id_id_key",
+                violation_error_message=_("This row already exists."),
+            ),
         ]
 
     def __str__(self) -> str:

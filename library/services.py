@@ -15,7 +15,7 @@ from django.db import transaction
 from audit import services as audit
 from audit.models import AuditLog
 from library import embeddings, versioning
-from library.models import ContentBlock, ContentBlockVersion
+from library.models import ContentBlock, ContentBlockVersion, PastProject
 from tenants.managers import company_pk
 
 
@@ -113,6 +113,25 @@ def restore_version(company, block_id, version: int, *, user, request=None) -> C
             extra={"restored_version": old.version, "new_version": block.version},
         )
     return block
+
+
+def save_past_project(company, project: PastProject, *, user=None) -> PastProject:
+    """Save the company's past project (created for ``company`` when new) and queue its
+    embedding, in one transaction: the job exists once the save is committed.
+    PastProject.DoesNotExist for another company's past project."""
+    company_id = company_pk(company)
+    with transaction.atomic():
+        if project._state.adding:
+            project.company_id = company_id
+            project.save(force_insert=True)
+        else:
+            if str(project.company_id) != str(company_id) or not (
+                PastProject.objects.for_company(company_id).filter(pk=project.pk).exists()
+            ):
+                raise PastProject.DoesNotExist(f"No past project {project.pk} in this company.")
+            project.save()
+        embeddings.queue_embedding(company_id, project, user=user)
+    return project
 
 
 def references_to_blocks(blocks) -> dict:

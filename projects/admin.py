@@ -385,7 +385,7 @@ class SectionAdmin(MemoirSectionAdminMixin, TenantScopedAdmin):
     list_select_related = ("project", "reviewer")
     # The sources are the ids generation pinned: shown by title beside the text
     # (sources_panel), never typed as ids.
-    exclude = ("source_blocks", "source_versions", "source_passages")
+    exclude = ("source_blocks", "source_versions", "source_passages", "source_past_projects")
     readonly_fields = ("generated_by_ai", "reviewed", "reviewer", "reviewed_at", "created_at")
     actions = ("mark_reviewed",)
 
@@ -627,6 +627,7 @@ class ContentMatchAdmin(TenantScopedAdmin):
         "requirement_id",
         "project",
         "matched_block_titles",
+        "past_project",
         "confidence",
         "needs_generation",
         "needs_upload",
@@ -637,10 +638,11 @@ class ContentMatchAdmin(TenantScopedAdmin):
     autocomplete_fields = ("project",)
     ordering = ("project", "requirement_id")
     date_hierarchy = "created_at"
-    list_select_related = ("project",)
+    list_select_related = ("project", "past_project")
     # Approval goes through the approve/reject actions (services.set_approval), which
     # refuse expired content without an audited override: not a checkbox of the form.
-    readonly_fields = ("approved", "matched_block_titles", "created_at")
+    # A past project is proposed by matching or the approval page, not typed here.
+    readonly_fields = ("approved", "matched_block_titles", "past_project", "created_at")
     actions = ("approve", "reject")
 
     def annotate_page(self, request, rows) -> None:

@@ -4,8 +4,9 @@ points.
 Read from the rows each time (one aggregate over ``content_matches``, grouped by
 requirement, and the analysis' tree), never stored. A criterion's score is carried by
 its sub-criteria when it has some (each with its share of the whole score), else by
-itself; a part is covered when approved content stands behind it: a match on its own
-id, on one of its elements of appreciation, or on a required content that serves it.
+itself; a part is covered when approved content (a block, a referenceable past project
+or a memoir passage) stands behind it: a match on its own id, on one of its elements of
+appreciation, or on a required content that serves it.
 The price, which no memoir content earns, is left out.
 """
 
@@ -81,10 +82,13 @@ def weight_label(node) -> str:
 
 
 def approved_counts(company, project: Project) -> dict[str, int]:
-    """Approved rows per requirement id: one grouped query."""
+    """Approved rows per requirement id (blocks, past projects, passages; a past project
+    that is no longer referenceable is left out, as the memoir leaves it): one grouped
+    query."""
     return dict(
         ContentMatch.objects.for_company(company)
         .filter(project_id=project.pk, approved=True)
+        .exclude(past_project__is_referenceable=False)
         .values("requirement_id")
         .annotate(n=Count("id"))
         .values_list("requirement_id", "n")

@@ -17,11 +17,17 @@ active content blocks still valid on the day the project needs them
 * when blocks carry an embedding of the configured backend, the cosine similarity of
   the requirement and the block.
 
-The best blocks, and the best passages of the company's past memoirs
+A requirement that calls for references also gets the company's referenceable past
+projects (``past_projects``), scored like the reference blocks they compete with (their
+name and type counting as a title; their client, lot, description, techniques and
+success factors as the body; their embedding), unless a reference block proposed or
+decided for it already stands for the same past project (its ``past_project_id``).
+
+The best blocks and past projects, and the best passages of the company's past memoirs
 (``rag.search.search_passages``), are written as ``content_matches`` rows, one per
-block or passage, with a confidence in 0–1 and a French reason. A new run replaces the
-proposals nobody decided on; approved rows and rejected ones (so that a block turned
-down is not proposed again) stay.
+block, past project or passage, with a confidence in 0–1 and a French reason. A new run
+replaces the proposals nobody decided on; approved rows and rejected ones (so that a
+block or a past project turned down is not proposed again) stay.
 """
 
 from __future__ import annotations
@@ -40,7 +46,7 @@ from django.utils.translation import gettext as _
 
 from library import parsing
 from library.choices import BlockType
-from library.models import ContentBlock
+from library.models import ContentBlock, PastProject
 from projects.models import ContentMatch, Project, RCAnalysis
 from projects.rc import storage
 from projects.services import needed_on
@@ -49,7 +55,7 @@ T = BlockType
 
 #: Rows a person decided on: approved or rejected.
 DECIDED = Q(approved=True) | Q(rejected=True)
-#: Blocks proposed per requirement, at most.
+#: Blocks (and past projects) proposed per requirement, at most.
 BLOCKS_PER_REQUIREMENT = 5
 #: Memoir passages proposed per requirement, at most.
 PASSAGES_PER_REQUIREMENT = 2
@@ -317,13 +323,15 @@ class Proposal:
     block_id: object = None
     passage_id: object = None
     block_type: str = ""
+    past_project_id: object = None
 
 
 _CANDIDATES_SQL = """
 SELECT b.id, b.type::text, b.title,
        tsvector_to_array(b.search_document),
        tsvector_to_array(enpyco_fts(b.title)),
-       {similarity}
+       {similarity},
+       b.metadata->>'past_project_id'
 FROM content_blocks b
 WHERE b.company_id = %(company)s
   AND b.is_active
@@ -334,6 +342,19 @@ LIMIT %(limit)s
 """
 
 
+def _similarity_sql(alias: str, vector, params: dict) -> str:
+    """The cosine similarity of the row ``alias`` and the requirement's vector (NULL
+    when the row has no embedding of the same model)."""
+    if vector is None:
+        return "NULL::float"
+    params["vector"] = "[" + ",".join(repr(float(x)) for x in vector[0]) + "]"
+    params["model"] = vector[1]
+    return (
+        f"CASE WHEN {alias}.embedding_model = %(model)s AND {alias}.embedding_384 IS NOT NULL "
+        f"THEN 1 - ({alias}.embedding_384 <=> %(vector)s::vector) END"
+    )
+
+
 def _candidates(company_id, day: datetime.date, terms: Terms, types, vector) -> list[tuple]:
     params: dict = {"company": company_id, "day": day, "limit": CANDIDATES}
     query = _tsquery(terms.stems)
@@ -342,15 +363,7 @@ def _candidates(company_id, day: datetime.date, terms: Terms, types, vector) -> 
         rank = "ts_rank(b.search_document, to_tsquery('simple', %(query)s))"
     else:
         rank = "0"
-    if vector is not None:
-        params["vector"] = "[" + ",".join(repr(float(x)) for x in vector[0]) + "]"
-        params["model"] = vector[1]
-        similarity = (
-            "CASE WHEN b.embedding_model = %(model)s AND b.embedding_384 IS NOT NULL "
-            "THEN 1 - (b.embedding_384 <=> %(vector)s::vector) END"
-        )
-    else:
-        similarity = "NULL::float"
+    similarity = _similarity_sql("b", vector, params)
     if types:
         params["types"] = list(types)
         scope = "b.type::text = ANY(%(types)s)"
@@ -368,16 +381,79 @@ def _candidates(company_id, day: datetime.date, terms: Terms, types, vector) -> 
         return cursor.fetchall()
 
 
+#: The company's referenceable past projects, as candidate rows shaped like blocks':
+#: (id, type, name, document stems, heading stems, similarity, client, year). The
+#: documents are computed here: a company has tens or hundreds of past projects, not
+#: the thousands of blocks whose documents are stored.
+_PAST_PROJECTS_SQL = """
+WITH p AS (
+  SELECT p.id, p.name, p.client, p.year, p.embedding_384, p.embedding_model,
+         enpyco_fts(concat_ws(' ', p.name, p.client, p.project_type,
+                              CASE WHEN jsonb_typeof(p.metadata) = 'object'
+                                   THEN p.metadata->>'lot' END,
+                              p.description,
+                              array_to_string(p.techniques_used, ' '),
+                              array_to_string(p.success_factors, ' '))) AS document,
+         enpyco_fts(concat_ws(' ', p.name, p.project_type)) AS heading
+  FROM past_projects p
+  WHERE p.company_id = %(company)s AND p.is_referenceable
+)
+SELECT p.id, %(type)s, p.name,
+       tsvector_to_array(p.document),
+       tsvector_to_array(p.heading),
+       {similarity},
+       p.client, p.year
+FROM p
+ORDER BY {order}, p.year DESC NULLS LAST, p.name, p.id
+LIMIT %(limit)s
+"""
+
+
+def _past_project_candidates(company_id, terms: Terms, vector) -> list[tuple]:
+    params: dict = {
+        "company": company_id,
+        "limit": CANDIDATES,
+        "type": str(T.PAST_PROJECT_REFERENCE),
+    }
+    query = _tsquery(terms.stems)
+    rank = "0"
+    if query:
+        params["query"] = query
+        rank = "ts_rank(p.document, to_tsquery('simple', %(query)s))"
+    similarity = _similarity_sql("p", vector, params)
+    order = f"{rank} DESC"
+    if similarity != "NULL::float":
+        order = f"coalesce({similarity}, 0) + 4 * {rank} DESC"
+    sql = _PAST_PROJECTS_SQL.format(similarity=similarity, order=order)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+def past_project_label(name: str, client: str | None, year) -> str:
+    """The first words of a past project's reason: "past project: <name> (<client>,
+    <year>)"."""
+    details = ", ".join(str(part) for part in (client, year) if part)
+    return _("past project: %(name)s") % {"name": f"{name} ({details})" if details else name}
+
+
 def _share(hits: set, terms: Terms) -> float:
     return len(hits) / len(terms.stems) if terms.stems else 0.0
 
 
 def score_block(
-    requirement: Requirement, terms: Terms, context: Terms, row: tuple, semantic=None
+    requirement: Requirement,
+    terms: Terms,
+    context: Terms,
+    row: tuple,
+    semantic=None,
+    *,
+    label: str | None = None,
 ) -> tuple[float, str] | None:
-    """The confidence (0–1) of one candidate block for a requirement, and its reason;
-    None when the block should not be proposed."""
-    _id, block_type, _title, block_stems, title_stems, similarity = row
+    """The confidence (0–1) of one candidate block (or past project, shaped like a
+    reference block) for a requirement, and its reason, which starts with ``label``
+    when given (else the block's type); None when it should not be proposed."""
+    _id, block_type, _title, block_stems, title_stems, similarity = row[:6]
     block_stems, title_stems = set(block_stems or []), set(title_stems or [])
     in_title = set(terms.stems) & title_stems
     in_body = (set(terms.stems) & block_stems) - in_title
@@ -407,7 +483,9 @@ def score_block(
         confidence = (1 - SEMANTIC_WEIGHT) * confidence + SEMANTIC_WEIGHT * semantic
     confidence = round(min(1.0, max(0.0, confidence)), 3)
     parts = []
-    if typed:
+    if label:
+        parts.append(label)
+    elif typed:
         parts.append(_("type: %(type)s") % {"type": BlockType(block_type).label})
     matched = [terms.words[s] for s in terms.stems if s in in_title | in_body]
     if matched:
@@ -424,6 +502,18 @@ def score_block(
     return confidence, " ; ".join(parts)
 
 
+def calls_for_past_projects(requirement: Requirement) -> bool:
+    """Whether a requirement calls for references, where past projects are proposed."""
+    return str(T.PAST_PROJECT_REFERENCE) in requirement.types
+
+
+def _uuid(value):
+    try:
+        return uuid.UUID(str(value))
+    except ValueError:
+        return None
+
+
 def propose_blocks(
     company_id,
     requirement: Requirement,
@@ -432,16 +522,23 @@ def propose_blocks(
     day: datetime.date,
     *,
     exclude=frozenset(),
+    exclude_past_projects=frozenset(),
     vector=None,
     limit: int = BLOCKS_PER_REQUIREMENT,
 ) -> list[Proposal]:
-    """The best blocks of the company for one requirement, best first."""
+    """The best blocks of the company for one requirement, best first; for a
+    requirement that calls for references, its referenceable past projects compete
+    with the blocks for the same places (``exclude_past_projects``: those decided on
+    already)."""
     scored = []
-    rows = [r for r in _candidates(company_id, day, terms, requirement.types, vector)]
-    sims = [float(r[5]) for r in rows if r[5] is not None]
+    rows = [(False, r) for r in _candidates(company_id, day, terms, requirement.types, vector)]
+    if calls_for_past_projects(requirement):
+        rows += [(True, r) for r in _past_project_candidates(company_id, terms, vector)]
+    sims = [float(r[5]) for _past, r in rows if r[5] is not None]
     low, high = (min(sims), max(sims)) if sims else (0.0, 0.0)
-    for row in rows:
-        if row[0] in exclude:
+    linked = {}  # past project id → the reference block standing for it
+    for is_past, row in rows:
+        if row[0] in (exclude_past_projects if is_past else exclude):
             continue
         # A block not embedded yet (saved before embeddings, job still waiting) stands
         # in the middle rather than last.
@@ -450,12 +547,21 @@ def propose_blocks(
             # Cosines of one model crowd in a narrow band: what tells blocks apart is
             # where each stands between the requirement's nearest and farthest.
             semantic = (float(row[5]) - low) / (high - low) if high > low else 1.0
-        result = score_block(requirement, terms, context, row, semantic)
+        label = past_project_label(row[2], row[6], row[7]) if is_past else None
+        result = score_block(requirement, terms, context, row, semantic, label=label)
         if result is None or result[0] < BLOCK_FLOOR:
             continue
-        scored.append(
-            Proposal(requirement.id, result[0], result[1], block_id=row[0], block_type=row[1])
-        )
+        if is_past:
+            proposal = Proposal(requirement.id, result[0], result[1], past_project_id=row[0])
+        else:
+            proposal = Proposal(
+                requirement.id, result[0], result[1], block_id=row[0], block_type=row[1]
+            )
+            if row[6] and _uuid(row[6]):
+                linked[_uuid(row[6])] = row[0]
+        scored.append(proposal)
+    # A past project whose reference block is proposed too is the same reference once.
+    scored = [p for p in scored if p.past_project_id is None or p.past_project_id not in linked]
     scored.sort(key=lambda p: -p.confidence)
     if scored:
         best = scored[0].confidence
@@ -539,10 +645,23 @@ def run_matching(
             if kind in vocabularies
             for stem in vocabularies[kind].stems
         )
-    kept = {
-        (m.requirement_id, block)
-        for m in ContentMatch.objects.for_company(company).filter(project=project).filter(DECIDED)
-        for block in (m.matched_blocks or [])
+    decided = list(
+        ContentMatch.objects.for_company(company)
+        .filter(project=project)
+        .filter(DECIDED)
+        .only("requirement_id", "matched_blocks", "past_project_id")
+    )
+    kept = {(m.requirement_id, block) for m in decided for block in (m.matched_blocks or [])}
+    kept_past_projects = {
+        (m.requirement_id, m.past_project_id) for m in decided if m.past_project_id
+    }
+    # The past projects the decided reference blocks stand for.
+    linked = {
+        block_id: _uuid(past)
+        for block_id, past in ContentBlock.objects.for_company(company)
+        .filter(pk__in={b for _r, b in kept}, metadata__has_key="past_project_id")
+        .values_list("pk", "metadata__past_project_id")
+        if _uuid(past)
     }
     kept_passages = set(
         ContentMatch.objects.for_company(company)
@@ -560,6 +679,8 @@ def run_matching(
         if progress:
             progress(index, total, _("Matching %(id)s") % {"id": requirement.id})
         exclude = {b for r, b in kept if r == requirement.id}
+        exclude_past = {p for r, p in kept_past_projects if r == requirement.id}
+        exclude_past |= {linked[b] for b in exclude if b in linked}
         proposals.extend(
             propose_blocks(
                 project.company_id,
@@ -568,6 +689,7 @@ def run_matching(
                 context,
                 day,
                 exclude=exclude,
+                exclude_past_projects=exclude_past,
                 vector=vectors[index] if vectors else None,
             )
         )
@@ -588,6 +710,7 @@ def run_matching(
                 requirement_id=p.requirement_id,
                 matched_blocks=[p.block_id] if p.block_id else [],
                 passage_chunk_id=p.passage_id,
+                past_project_id=p.past_project_id,
                 confidence=p.confidence,
                 match_reason=p.reason,
             )
@@ -601,15 +724,17 @@ def run_matching(
 
 def _requirement_vectors(company_id, texts: list[str]):
     """(vector, model name) per requirement text with the configured backend, when
-    some of the company's blocks were embedded by the same model; else None."""
+    some of the company's blocks or past projects were embedded by the same model;
+    else None."""
     from library import embeddings
     from rag.embeddings import get_backend
 
     model = getattr(get_backend(), "model_name", None)
-    if not (
-        ContentBlock.objects.for_company(company_id)
+    if not any(
+        library_model.objects.for_company(company_id)
         .filter(embedding_model=model, embedding_384__isnull=False)
         .exists()
+        for library_model in (ContentBlock, PastProject)
     ):
         return None
     vectors = [embeddings.query_vector(text) for text in texts]
@@ -815,6 +940,45 @@ def add_block(company, project: Project, requirement_id: str, block_id) -> Conte
         matched_blocks=[block.pk],
         confidence=None,
         match_reason=_("Added by hand from the library"),
+    )
+
+
+def add_past_project(company, project: Project, requirement_id: str, past_project_id):
+    """A row proposing one of the company's referenceable past projects for a
+    requirement of the project's analysis (not approved yet: ``approve`` it).
+    LookupError for a requirement the analysis has not, or a past project the company
+    has not (or that is not referenceable)."""
+    row = RCAnalysis.objects.for_company(company).filter(project_id=project.pk).first()
+    ids = {r.id for r in requirements_of(row)} if row else set()
+    if requirement_id not in ids:
+        raise LookupError(_("This requirement is not in the project's RC analysis."))
+    past_project_id = _uuid(past_project_id)
+    found = (
+        PastProject.objects.for_company(company).filter(pk=past_project_id).first()
+        if past_project_id
+        else None
+    )
+    if found is None:
+        raise LookupError(_("This past project does not exist."))
+    if not found.is_referenceable:
+        raise LookupError(
+            _("“%(name)s” is not referenceable: it cannot be cited in a memoir.")
+            % {"name": found.name}
+        )
+    existing = (
+        ContentMatch.objects.for_company(company)
+        .filter(project_id=project.pk, requirement_id=requirement_id, past_project=found)
+        .first()
+    )
+    if existing is not None:
+        return existing
+    return ContentMatch.objects.create(
+        project=Project.objects.for_company(company).get(pk=project.pk),
+        requirement_id=requirement_id,
+        matched_blocks=[],
+        past_project=found,
+        confidence=None,
+        match_reason=_("Added by hand from the past projects"),
     )
 
 

@@ -1,7 +1,8 @@
 """The admin's matching pages of a project: the approval page (proposals grouped by
-criterion, one click to approve or reject, a block added from the library by title,
-the override asked for outdated content), the run button, and the matching and
-coverage panel of the project's change page. ``ProjectAdmin`` routes to these views."""
+criterion — blocks, past projects and memoir passages —, one click to approve or reject,
+a block added from the library by title or a past project by name, the override asked
+for outdated content), the run button, and the matching and coverage panel of the
+project's change page. ``ProjectAdmin`` routes to these views."""
 
 from __future__ import annotations
 
@@ -15,13 +16,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from jobs.models import Job, JobKind
-from library.models import ContentBlock
+from library.models import ContentBlock, PastProject
 from projects import coverage as coverage_module
 from projects import matching, services
 from projects.models import ContentMatch, RCAnalysis
 from projects.rc import storage
 
-#: Library blocks listed by a title search on the approval page.
+#: Library blocks (and past projects) listed by a search on the approval page.
 SEARCH_RESULTS = 20
 
 
@@ -107,7 +108,7 @@ def _groups(company, project, analysis_row, rows) -> list[dict]:
 
 
 def _decorate(company, project, rows) -> None:
-    """Blocks and passages of the rows, read in two queries."""
+    """Blocks, past projects and passages of the rows, read in three queries."""
     from rag.models import DocumentChunk
 
     block_ids = {b for row in rows for b in (row.matched_blocks or [])}
@@ -124,8 +125,16 @@ def _decorate(company, project, rows) -> None:
         .filter(pk__in=chunk_ids)
         .select_related("memoire")
     }
+    past_ids = {row.past_project_id for row in rows if row.past_project_id}
+    past_projects = {
+        p.pk: p
+        for p in PastProject.objects.for_company(company)
+        .filter(pk__in=past_ids)
+        .only("pk", "name", "client", "year", "is_referenceable")
+    }
     day = services.needed_on(project)
     for row in rows:
+        row.past = past_projects.get(row.past_project_id) if row.past_project_id else None
         row.blocks = [blocks[b] for b in (row.matched_blocks or []) if b in blocks]
         row.outdated = any(b.valid_until and b.valid_until < day for b in row.blocks)
         row.passage = chunks.get(row.passage_chunk_id) if row.passage_chunk_id else None
@@ -151,13 +160,19 @@ def approval_view(model_admin, request, object_id, *, extra: dict | None = None)
         .first()
     )
     search = (request.GET.get("search") or "").strip()[:200]
-    results = []
+    results, past_results = [], []
     if search and can_change:
         results = list(
             ContentBlock.objects.for_company(company)
             .filter(title__icontains=search, is_active=True)
             .order_by("title")
             .only("pk", "title", "type", "valid_until")[:SEARCH_RESULTS]
+        )
+        past_results = list(
+            PastProject.objects.for_company(company)
+            .filter(name__icontains=search, is_referenceable=True)
+            .order_by("name", "pk")
+            .only("pk", "name", "client", "year")[:SEARCH_RESULTS]
         )
     groups = _groups(company, project, analysis_row, rows) if analysis_row else []
     context = {
@@ -176,6 +191,7 @@ def approval_view(model_admin, request, object_id, *, extra: dict | None = None)
         "search": search,
         "search_requirement": request.GET.get("requirement", ""),
         "results": results,
+        "past_results": past_results,
         "requirements": [r for g in groups for r in g["requirements"]],
         "needed_on": services.needed_on(project),
         "today": timezone.localdate(),
@@ -207,10 +223,14 @@ def decide_view(model_admin, request, object_id):
     company = project.company_id
     decision = request.POST.get("decision", "")
     if decision == "add":
+        requirement = request.POST.get("requirement", "")
         try:
-            match = matching.add_block(
-                company, project, request.POST.get("requirement", ""), request.POST.get("block")
-            )
+            if "past_project" in request.POST:
+                match = matching.add_past_project(
+                    company, project, requirement, request.POST.get("past_project")
+                )
+            else:
+                match = matching.add_block(company, project, requirement, request.POST.get("block"))
         except (LookupError, ValueError, ContentBlock.DoesNotExist) as refused:
             message = refused.args[0] if isinstance(refused, LookupError) else None
             model_admin.message_user(

@@ -198,6 +198,11 @@ class Section(CompanyChildModel):
     source_passages = models.JSONField(
         _("source passages"), default=list, db_default=[], blank=True, editable=False
     )
+    #: The approved past projects cited (its references table):
+    #: ``[{"id": id, "name": name, "client": client, "year": year}]``, kept as written.
+    source_past_projects = models.JSONField(
+        _("source past projects"), default=list, db_default=[], blank=True, editable=False
+    )
 
     objects = ProjectChildQuerySet.as_manager()
 
@@ -370,6 +375,18 @@ class ContentMatch(CompanyChildModel):
     # blocks (a document_chunks id; the passage may be re-indexed away).
     rejected = models.BooleanField(_("rejected"), default=False, db_default=False)
     passage_chunk_id = models.UUIDField(_("memoir passage"), blank=True, null=True)
+    # Or one of the company's past projects (a reference to cite). The database keeps
+    # it in the project's company (a foreign key on (company_id, past_project_id)); a
+    # past project a match names is not deleted (make it non-referenceable instead).
+    past_project = models.ForeignKey(
+        "library.PastProject",
+        on_delete=models.RESTRICT,
+        related_name="content_matches",
+        verbose_name=_("past project"),
+        db_index=False,
+        null=True,
+        blank=True,
+    )
     created_at = created_at()
 
     objects = ProjectChildQuerySet.as_manager()
@@ -383,7 +400,16 @@ class ContentMatch(CompanyChildModel):
             models.Index(fields=["company", "project"], name="idx_content_matches_company"),
             models.Index(fields=["project"], name="idx_content_matches_project_id"),
             GinIndex(fields=["matched_blocks"], name="idx_content_matches_blocks"),
+            # The matches of a past project (its deletion, the composite foreign key).
+            models.Index(
+                fields=["company", "past_project"],
+                name="idx_content_matches_past_project",
+                condition=Q(past_project__isnull=False),
+            ),
         ]
+        # One row proposes one thing (a block, a passage or a past project) by the
+        # code that writes them (matching, the approval page, clean()), as for blocks
+        # and passages: no check constraint, legacy rows list several blocks or none.
         constraints = [_between_0_and_1("confidence", "content_matches")]
 
     def __str__(self) -> str:
@@ -393,6 +419,15 @@ class ContentMatch(CompanyChildModel):
         super().clean()
         if self.project_id:
             _check_block_ids(self.matched_blocks, self.project, "matched_blocks")
+        if self.past_project_id and (self.matched_blocks or self.passage_chunk_id):
+            raise ValidationError(
+                {
+                    "matched_blocks": _(
+                        "A match proposing a past project cannot list blocks or a memoir "
+                        "passage too."
+                    )
+                }
+            )
 
 
 class GenerationRequest(CompanyChildModel):

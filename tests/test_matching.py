@@ -313,8 +313,10 @@ def test_evaluate_matching_prints_the_figures_and_no_expired_block():
     call_command("evaluate_matching", "--lexical", stdout=out, stderr=StringIO())
     text = out.getvalue()
     assert "| **all** | 43 |" in text and "recall@5" in text
+    assert "Matching on 103 blocks, 8 past projects, 43 requirements" in text
     assert "expired or inactive blocks proposed: 0" in text
-    assert "other company's blocks proposed: 0" in text
+    assert "non-referenceable past projects proposed: 0" in text
+    assert "other company's blocks or past projects proposed: 0" in text
 
 
 def _memoir(company, text: str):
@@ -360,18 +362,31 @@ def test_embed_blocks_fills_what_is_missing(member):
     from django.core.management import call_command
     from django.core.management.base import CommandError
 
+    from tests.factories import PastProjectFactory
+
     first = ContentBlockFactory(company=member.company)
     second = ContentBlockFactory(company=member.company)
+    past = PastProjectFactory(company=member.company)
     other = ContentBlockFactory()
+    other_past = PastProjectFactory(company=other.company)
     out = StringIO()
     call_command("embed_blocks", "--company", str(member.company.pk), "--now", stdout=out)
-    assert out.getvalue().startswith("2 block(s) embedded")
-    for block in (first, second, other):
-        block.refresh_from_db()
+    assert out.getvalue().startswith("2 block(s) and 1 past project(s) embedded")
+    for row in (first, second, other, past, other_past):
+        row.refresh_from_db()
     assert first.embedding_model == second.embedding_model == "test-hashing-64"
-    assert other.embedding_model is None
-    call_command("embed_blocks", "--all", stdout=out)  # only the other company's is left
+    assert past.embedding_model == "test-hashing-64" and len(past.embedding_384) == 384
+    assert other.embedding_model is None and other_past.embedding_model is None
+    call_command("embed_blocks", "--all", stdout=out)  # only the other company's are left
     assert Job.objects.filter(kind="block_embedding", target_id=other.pk).count() == 1
+    assert Job.objects.filter(kind="block_embedding", target_id=other_past.pk).count() == 1
+    # A past project embedded by another model is stale: embedded again.
+    from library.models import PastProject
+
+    PastProject.objects.filter(pk=past.pk).update(embedding_model="older-model")
+    out = StringIO()
+    call_command("embed_blocks", "--company", str(member.company.pk), "--now", stdout=out)
+    assert out.getvalue().startswith("0 block(s) and 1 past project(s) embedded")
     with pytest.raises(CommandError):
         call_command("embed_blocks", "--company", "pas-un-id")
 

@@ -113,15 +113,22 @@ def set_not_null_sql(table: str, column: str) -> tuple[str, str]:
     return forward, reverse
 
 
-def same_company_as_parent(table: str, parent_field: str, parent_table: str) -> migrations.RunSQL:
+def same_company_as_parent(
+    table: str, parent_field: str, parent_table: str, *, on_delete: str = "CASCADE"
+) -> migrations.RunSQL:
     """A foreign key on the child's ``(company_id, <parent>_id)`` to the parent's
     ``(company_id, id)`` (which the parent's unique constraint allows): a child row can
-    never name another company than its parent's. Added NOT VALID, then validated."""
+    never name another company than its parent's. Added NOT VALID, then validated.
+    ``on_delete``: CASCADE for a parent that owns its children; NO ACTION for a
+    reference that must not be deleted while it is named (a row whose key is null is
+    not checked)."""
+    if on_delete not in ("CASCADE", "NO ACTION"):
+        raise ValueError(f"Unexpected ON DELETE rule: {on_delete!r}")
     parent_column = f"{parent_field}_id"
     composite = f"{table}_company_{parent_field}_fk"
     return migrations.RunSQL(
         f"ALTER TABLE {table} ADD CONSTRAINT {composite} FOREIGN KEY (company_id, "
-        f"{parent_column}) REFERENCES {parent_table} (company_id, id) ON DELETE CASCADE "
+        f"{parent_column}) REFERENCES {parent_table} (company_id, id) ON DELETE {on_delete} "
         f"NOT VALID;\nALTER TABLE {table} VALIDATE CONSTRAINT {composite};",
         f"ALTER TABLE {table} DROP CONSTRAINT {composite};",
     )

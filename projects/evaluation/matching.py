@@ -1,15 +1,17 @@
 """The labelled set of ``evaluate_matching`` (matching_set.json) and its measure.
 
-The set's library is written for a throw-away company (with a copy of it for a second
-company, which must never be proposed), each RC becomes a project with an analysis
-whose required contents are the set's requirements, matching runs on each, and what
-it proposed is compared with the blocks the set expects. Everything runs in a
-transaction rolled back at the end.
+The set's library (blocks and past projects) is written for a throw-away company (with
+a copy of it for a second company, which must never be proposed), each RC becomes a
+project with an analysis whose required contents are the set's requirements, matching
+runs on each, and what it proposed is compared with the blocks and past projects the
+set expects. Everything runs in a transaction rolled back at the end.
 
-* recall@k: share of the expected blocks found among the first k proposals;
+* recall@k: share of the expected blocks and past projects found among the first k
+  proposals;
 * precision@5: share of the first 5 proposals (fewer when fewer are proposed) that
   are expected;
-* expired: proposals of blocks expired, expiring before the deadline or inactive.
+* expired: proposals of blocks expired, expiring before the deadline or inactive;
+* not referenceable: proposals of past projects that may not be cited.
 """
 
 from __future__ import annotations
@@ -79,10 +81,12 @@ class Scores:
 @dataclass
 class Report:
     blocks: int = 0
+    past_projects: int = 0
     requirements: int = 0
     by_kind: dict = field(default_factory=lambda: defaultdict(Scores))
     overall: Scores = field(default_factory=Scores)
     expired_proposed: int = 0
+    unreferenceable_proposed: int = 0
     foreign_proposed: int = 0
     seconds: float = 0.0
     model: str = ""
@@ -122,13 +126,38 @@ def _library(company, user, data, today, deadline) -> tuple[dict, set]:
     return keys, unusable
 
 
+def _past_projects(company, data) -> tuple[dict, set]:
+    """The set's past projects for ``company``: ``{id: key}`` and the keys of those
+    that are not referenceable."""
+    from library.models import PastProject
+
+    keys, unusable = {}, set()
+    for item in data.get("past_projects", []):
+        referenceable = item.get("referenceable", True)
+        past = PastProject.objects.create(
+            company=company,
+            name=item["name"],
+            client=item.get("client"),
+            year=item.get("year"),
+            project_type=item.get("type"),
+            description=item.get("description"),
+            techniques_used=item.get("techniques") or [],
+            is_referenceable=referenceable,
+            metadata={k: item[k] for k in ("amount", "lot") if k in item},
+        )
+        keys[past.pk] = item["key"]
+        if not referenceable:
+            unusable.add(item["key"])
+    return keys, unusable
+
+
 def evaluate(*, embed: bool = True, log=lambda message: None) -> Report:
     from projects import matching
     from projects.models import ContentMatch, Project, ProjectStatus, RCAnalysis
     from tenants.models import Company, User
 
     data = load()
-    report = Report(blocks=len(data["blocks"]))
+    report = Report(blocks=len(data["blocks"]), past_projects=len(data.get("past_projects", [])))
     today = timezone.localdate()
     deadline = today + datetime.timedelta(days=int(data.get("deadline_days", 60)))
 
@@ -145,15 +174,22 @@ def evaluate(*, embed: bool = True, log=lambda message: None) -> Report:
             ]
             keys, unusable = _library(company, users[0], data, today, deadline)
             foreign, _unused = _library(other, users[1], data, today, deadline)
-            log(f"  {len(keys)} blocks written (and a copy for another company)")
+            past_keys, unreferenceable = _past_projects(company, data)
+            foreign_past, _unused = _past_projects(other, data)
+            log(
+                f"  {len(keys)} blocks and {len(past_keys)} past projects written (and a "
+                "copy for another company)"
+            )
             if embed:
                 from library import embeddings
 
                 started = time.perf_counter()
                 embeddings.embed_blocks(company, list(keys))
                 embeddings.embed_blocks(other, list(foreign))
+                embeddings.embed_past_projects(company, list(past_keys))
+                embeddings.embed_past_projects(other, list(foreign_past))
                 report.model = embeddings.fitting_backend().model_name
-                log(f"  blocks embedded in {time.perf_counter() - started:.1f} s")
+                log(f"  library embedded in {time.perf_counter() - started:.1f} s")
             for number, spec in enumerate(data["projects"], start=1):
                 project = Project.objects.create(
                     company=company,
@@ -189,6 +225,13 @@ def evaluate(*, embed: bool = True, log=lambda message: None) -> Report:
                         key = keys.get(block_id)
                         if key in unusable:
                             report.expired_proposed += 1
+                        proposed[row.requirement_id].append(key)
+                    if row.past_project_id:
+                        if row.past_project_id in foreign_past:
+                            report.foreign_proposed += 1
+                        key = past_keys.get(row.past_project_id)
+                        if key in unreferenceable:
+                            report.unreferenceable_proposed += 1
                         proposed[row.requirement_id].append(key)
                 for i, (kind, text, expected) in enumerate(spec["requirements"], start=1):
                     got = proposed.get(f"R{i}", [])

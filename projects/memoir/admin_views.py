@@ -307,10 +307,22 @@ class MemoirSectionAdminMixin:
                 for p in obj.source_passages or []
             ),
         )
+        past_projects = format_html_join(
+            "",
+            "<li>{}</li>",
+            (
+                (", ".join(str(v) for v in (p.get("name"), p.get("client"), p.get("year")) if v),)
+                for p in obj.source_past_projects or []
+                if isinstance(p, dict)
+            ),
+        )
         return format_html(
-            "<strong>{}</strong><ul>{}</ul><strong>{}</strong><ul>{}</ul>",
+            "<strong>{}</strong><ul>{}</ul><strong>{}</strong><ul>{}</ul>"
+            "<strong>{}</strong><ul>{}</ul>",
             _("Content blocks"),
             blocks or "—",
+            _("Past projects"),
+            past_projects or "—",
             _("Memoir passages"),
             passages or "—",
         )

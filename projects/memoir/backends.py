@@ -71,7 +71,8 @@ def backend_name(name: str | None) -> str:
 
 
 def tables_markdown(context: Context) -> str:
-    return "\n\n".join(t.markdown() for t in tables_for(context.blocks, context.on))
+    tables = tables_for(context.blocks, context.on, past_projects=context.past_projects)
+    return "\n\n".join(t.markdown() for t in tables)
 
 
 def _sha(text: str) -> str:
@@ -167,6 +168,7 @@ def context_json(context: Context) -> dict:
         "title": context.plan.title,
         "requirements": context.plan.requirements,
         "blocks": context.block_versions(),
+        "past_projects": context.past_project_records(),
         "chunks": [p.as_json() for p in context.passages],
         "template": str(context.template.pk) if context.template else None,
         "on": context.on.isoformat(),
@@ -274,7 +276,9 @@ def write_with_llm(context: Context, *, client=None) -> Draft:
         duration_seconds=result.duration_seconds,
         params=params,
     )
-    unknown = factcheck.unknown_facts(context.company, prose, context.blocks, context.on)
+    unknown = factcheck.unknown_facts(
+        context.company, prose, context.blocks, context.on, past_projects=context.past_projects
+    )
     if unknown:
         raise GenerationRefused(
             _(

@@ -1,6 +1,6 @@
-"""What a section is written from: the approved blocks of its criterion, the company's
-section template that fits it, the best passages of past memoirs, and the project's
-facts (client, site, lot, deadline)."""
+"""What a section is written from: the approved blocks and past projects of its
+criterion, the company's section template that fits it, the best passages of past
+memoirs, and the project's facts (client, site, lot, deadline)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 
 from library import facts, parsing
 from library.choices import BlockType
-from library.models import ContentBlock, SectionTemplate
+from library.models import ContentBlock, PastProject, SectionTemplate
 from projects.memoir import factcheck
 from projects.memoir.plan import SectionPlan
 from projects.memoir.tables import valid_certification
@@ -52,6 +52,8 @@ class Context:
     on: datetime.date
     template: SectionTemplate | None = None
     passages: list[PassageUsed] = field(default_factory=list)
+    #: The approved referenceable past projects (rows of the references table).
+    past_projects: list[PastProject] = field(default_factory=list)
 
     #: Paragraphs of blocks and templates left out because they name a fact the
     #: approved content does not hold: ``[{"source", "facts"}]``.
@@ -67,7 +69,12 @@ class Context:
         kept = []
         for paragraph in re.split(r"\n\s*\n", self.fill(text or "")):
             unknown = factcheck.unknown_facts(
-                self.company, paragraph, self.blocks, self.on, others=self._others
+                self.company,
+                paragraph,
+                self.blocks,
+                self.on,
+                others=self._others,
+                past_projects=self.past_projects,
             )
             if unknown:
                 self.left_out.append({"source": source, "facts": unknown})
@@ -77,6 +84,11 @@ class Context:
 
     def block_versions(self) -> list[dict]:
         return [{"id": str(b.pk), "version": b.version, "title": b.title} for b in self.blocks]
+
+    def past_project_records(self) -> list[dict]:
+        """The past projects cited, as the section and the generation request keep
+        them."""
+        return [past_project_record(p) for p in self.past_projects]
 
     def placeholder_values(self) -> dict[str, str]:
         project = self.project
@@ -148,6 +160,45 @@ def approved_blocks(company, project: Project, requirement_ids) -> list[ContentB
     return sorted(rows, key=lambda b: (TYPE_ORDER.get(b.type, 99), b.title, str(b.pk)))
 
 
+def past_project_record(project: PastProject) -> dict:
+    return {
+        "id": str(project.pk),
+        "name": project.name,
+        "client": project.client or "",
+        "year": project.year,
+    }
+
+
+def approved_past_projects(
+    company, project: Project, requirement_ids, blocks=()
+) -> list[PastProject]:
+    """The referenceable past projects of the company's approved matches for
+    ``requirement_ids``, without those an approved reference block already stands for
+    (its ``past_project_id``), most recent first."""
+    ids = set(
+        ContentMatch.objects.for_company(company)
+        .filter(
+            project_id=project.pk,
+            approved=True,
+            requirement_id__in=list(requirement_ids),
+            past_project__isnull=False,
+        )
+        .values_list("past_project_id", flat=True)
+    )
+    if not ids:
+        return []
+    cited = {
+        str((b.metadata or {}).get("past_project_id"))
+        for b in blocks
+        if b.type == BlockType.PAST_PROJECT_REFERENCE and isinstance(b.metadata, dict)
+    }
+    rows = PastProject.objects.for_company(company).filter(pk__in=ids, is_referenceable=True)
+    return sorted(
+        (p for p in rows if str(p.pk) not in cited),
+        key=lambda p: (-(p.year or 0), p.name, str(p.pk)),
+    )
+
+
 def _words(text: str) -> set[str]:
     return {w for w in re.findall(r"\w+", parsing.fold(text or "")) if len(w) >= 4}
 
@@ -208,7 +259,13 @@ def approved_passages(company, project: Project, requirement_ids) -> list[Passag
 
 
 def passages_for(
-    company, plan: SectionPlan, blocks, on, k: int | None = None, project: Project | None = None
+    company,
+    plan: SectionPlan,
+    blocks,
+    on,
+    k: int | None = None,
+    project: Project | None = None,
+    past_projects=(),
 ) -> list[PassageUsed]:
     """The best passages of the company's memoirs for the criterion, without those that
     name a certification or a person the approved content does not hold."""
@@ -237,7 +294,9 @@ def passages_for(
         if passage.chunk_id in seen:
             continue
         seen.add(passage.chunk_id)
-        if factcheck.unknown_facts(company, passage.content, blocks, on, others=others):
+        if factcheck.unknown_facts(
+            company, passage.content, blocks, on, others=others, past_projects=past_projects
+        ):
             continue
         kept.append(passage)
         if len(kept) == k:
@@ -250,6 +309,7 @@ def build(
 ) -> Context:
     on = needed_on(project)
     blocks = approved_blocks(company, project, plan.requirement_ids)
+    past_projects = approved_past_projects(company, project, plan.requirement_ids, blocks)
     return Context(
         company=company,
         project=project,
@@ -257,5 +317,10 @@ def build(
         blocks=blocks,
         on=on,
         template=template_for(company, plan),
-        passages=passages_for(company, plan, blocks, on, project=project) if passages else [],
+        passages=passages_for(
+            company, plan, blocks, on, project=project, past_projects=past_projects
+        )
+        if passages
+        else [],
+        past_projects=past_projects,
     )

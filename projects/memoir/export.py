@@ -289,10 +289,14 @@ def build(company, project: Project, *, sources: bool = False) -> Built:
         .values_list("requirement_id", flat=True)
     )
     blocks = ctx.approved_blocks(company, project, requirement_ids)
+    past_projects = ctx.approved_past_projects(company, project, requirement_ids, blocks)
     from library.choices import BlockType
 
     closing = tables_for(
-        blocks, needed_on(project), (BlockType.CERTIFICATION, BlockType.PAST_PROJECT_REFERENCE)
+        blocks,
+        needed_on(project),
+        (BlockType.CERTIFICATION, BlockType.PAST_PROJECT_REFERENCE),
+        past_projects=past_projects,
     )
     if closing:
         _heading(document, _("Certifications and references"), level=1)
@@ -312,6 +316,14 @@ def build(company, project: Project, *, sources: bool = False) -> Built:
                     document,
                     _("Block “%(title)s”, version %(version)s")
                     % {"title": titles.get(block_id, block_id), "version": version},
+                    "List Bullet",
+                )
+            for past in section.source_past_projects or []:
+                if not isinstance(past, dict):
+                    continue
+                _paragraph(
+                    document,
+                    _("Past project “%(name)s”") % {"name": past.get("name")},
                     "List Bullet",
                 )
             for passage in section.source_passages or []:

@@ -51,6 +51,10 @@ class Allowed:
     #: Folded phrases of the approved facts that may contain a scheme's name without
     #: claiming it (a CV's training "Encadrement de chantier MASE").
     phrases: set[str] = field(default_factory=set)
+    #: Folded names, clients and types of the approved past projects: a reference cited
+    #: ("Siège MASE de Pau", a client "M. et Mme Durand") claims no certification and
+    #: names no one of the company.
+    cited: set[str] = field(default_factory=set)
 
     def allows_person(self, name: str) -> bool:
         folded = _fold(name)
@@ -64,8 +68,12 @@ def _mentions(folded_text: str, term: str) -> bool:
     return re.search(rf"(?<!\w){re.escape(_fold(term))}(?!\w)", folded_text) is not None
 
 
-def allowed_in(blocks, on: datetime.date) -> Allowed:
+def allowed_in(blocks, on: datetime.date, past_projects=()) -> Allowed:
     allowed = Allowed()
+    for past in past_projects:
+        allowed.cited.update(
+            _fold(text) for text in (past.name, past.client, past.project_type) if text
+        )
     for block in blocks:
         if block.type == BlockType.CERTIFICATION:
             cert = facts.read(block)
@@ -96,13 +104,21 @@ def company_facts(company) -> list[ContentBlock]:
 
 
 def unknown_facts(
-    company, text: str, blocks, on: datetime.date, *, others: list | None = None
+    company,
+    text: str,
+    blocks,
+    on: datetime.date,
+    *,
+    others: list | None = None,
+    past_projects=(),
 ) -> list[str]:
-    """What ``text`` names that ``blocks`` (the approved content) do not hold, each as a
-    French phrase; empty when the text is clean. ``others``: ``company_facts(company)``
-    when already read."""
-    allowed = allowed_in(blocks, on)
+    """What ``text`` names that ``blocks`` and ``past_projects`` (the approved content)
+    do not hold, each as a French phrase; empty when the text is clean. ``others``:
+    ``company_facts(company)`` when already read."""
+    allowed = allowed_in(blocks, on, past_projects)
     folded = _fold(text)
+    for phrase in sorted(allowed.cited, key=len, reverse=True):
+        folded = folded.replace(phrase, " ")
     scanned = folded
     for phrase in sorted(allowed.phrases, key=len, reverse=True):
         scanned = scanned.replace(phrase, " ")
@@ -133,6 +149,8 @@ def unknown_facts(
                 problems.append(_("the person “%(name)s”") % {"name": name})
     for match in CIVILITY.finditer(text or ""):
         name = match.group(1)
+        if any(_fold(match.group(0)) in phrase for phrase in allowed.cited):
+            continue  # the client of a past project cited
         if not allowed.allows_person(name):
             phrase = _("the person “%(name)s”") % {"name": name}
             if phrase not in problems:

@@ -4,8 +4,8 @@ whole: the project moves ``matched → generating`` when the job is queued and
 
 Each run of a section writes one ``generation_requests`` row — provider, model, tokens,
 cost, duration, status, error, and what replays it: the prompt's hash, the block
-versions and memoir chunks (with their scores) it was written from, the parameters and
-the output's hash. The section pins the block versions it was written from; its previous
+versions, past projects and memoir chunks (with their scores) it was written from, the
+parameters and the output's hash. The section pins the block versions it was written from; its previous
 text is kept as a version.
 """
 
@@ -111,6 +111,7 @@ def record(company, project: Project, plan_item: SectionPlan, ctx, draft, *, job
         "params": draft.params if draft else {},
         "criterion": plan_item.criterion_id,
         "blocks": ctx.block_versions() if ctx else [],
+        "past_projects": ctx.past_project_records() if ctx else [],
         "chunks": [p.as_json() for p in ctx.passages] if ctx else [],
         "template": str(ctx.template.pk) if ctx and ctx.template else None,
     }
@@ -153,6 +154,7 @@ def write_section(
         "source_blocks": [b.pk for b in ctx.blocks],
         "source_versions": {str(b.pk): b.version for b in ctx.blocks},
         "source_passages": [p.as_json() for p in ctx.passages],
+        "source_past_projects": ctx.past_project_records(),
         "quality_score": None,  # a score of the previous text says nothing of this one
         "reviewed": False,
         "reviewer": None,

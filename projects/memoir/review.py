@@ -4,7 +4,8 @@ platform superuser included), so that what was reviewed is what was sent.
 
 A section is *stale* while its project is in progress when a block it was written from
 changed since (a newer version), was deactivated, or no longer is valid on the day the
-project needs it.
+project needs it; or when a past project it cites may no longer be cited, or no longer
+reads as its references table does (name, client, year).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from django.db.models import Max
 from django.utils.translation import gettext as _
 
 from audit import services as audit
-from library.models import ContentBlock
+from library.models import ContentBlock, PastProject
 from projects.models import Project, ProjectStatus, Section, SectionVersion
 from projects.services import needed_on
 
@@ -117,17 +118,29 @@ class StaleSection:
     reasons: list[str]
 
 
+def _cited(section: Section) -> list[dict]:
+    return [p for p in section.source_past_projects or [] if isinstance(p, dict) and p.get("id")]
+
+
 def stale_sections(company, project: Project) -> list[StaleSection]:
     """The project's sections written from blocks that changed, were deactivated or
-    expired since (none once the project is submitted)."""
+    expired since, or citing past projects that changed or may no longer be cited (none
+    once the project is submitted)."""
     if is_frozen(project):
         return []
     sections = list(
         Section.objects.for_company(company).filter(project_id=project.pk).order_by("order_num")
     )
     ids = {bid for s in sections for bid in (s.source_versions or {})}
-    if not ids:
+    cited = {str(p["id"]) for s in sections for p in _cited(s)}
+    if not ids and not cited:
         return []
+    past_projects = {
+        str(p.pk): p
+        for p in PastProject.objects.for_company(company)
+        .filter(pk__in=[i for i in cited if _is_uuid(i)])
+        .only("pk", "name", "client", "year", "is_referenceable")
+    }
     blocks = {
         str(b.pk): b
         for b in ContentBlock.objects.for_company(company)
@@ -154,6 +167,28 @@ def stale_sections(company, project: Project) -> list[StaleSection]:
                     _("“%(block)s” expires on %(date)s")
                     % {"block": block.title, "date": block.valid_until.strftime("%d/%m/%Y")}
                 )
+        for record in _cited(section):
+            past = past_projects.get(str(record["id"]))
+            if past is None:
+                reasons.append(_("a cited past project was deleted"))
+            elif not past.is_referenceable:
+                reasons.append(_("“%(name)s” may no longer be cited") % {"name": past.name})
+            elif (past.name, past.client or "", past.year) != (
+                record.get("name"),
+                record.get("client") or "",
+                record.get("year"),
+            ):
+                reasons.append(_("“%(name)s” changed") % {"name": past.name})
         if reasons:
             found.append(StaleSection(section, reasons))
     return found
+
+
+def _is_uuid(value) -> bool:
+    import uuid
+
+    try:
+        uuid.UUID(str(value))
+    except ValueError:
+        return False
+    return True

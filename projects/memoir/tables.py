@@ -1,6 +1,8 @@
 """The fact tables of a memoir, built by code from the typed facts of content blocks
 (``library.facts``) — never written by a model: moyens humains (CVs), moyens matériels
-(equipment), certifications (valid ones only) and references.
+(equipment), certifications (valid ones only) and references (reference blocks and the
+approved past projects of ``past_projects``: name, client, year, and the amount and lot
+of their facts when given).
 
 A table is kept in a section's text as a Markdown pipe table under a ``####`` heading,
 so that what the reviewer reads is what the Word export renders.
@@ -131,11 +133,25 @@ def _amount(value) -> str:
     return f"{number_format(round(value), force_grouping=True)} € HT"
 
 
-def _references(blocks, on) -> Table:
+def _number(value) -> float | None:
+    """An amount of a past project's facts: a JSON number (or a numeric string)."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        return float(value)
+    if isinstance(value, str):
+        try:
+            return float(value.replace("\u202f", "").replace(" ", "").replace(",", "."))
+        except ValueError:
+            return None
+    return None
+
+
+def _references(blocks, on, past_projects=()) -> Table:
     table = Table(
         BlockType.PAST_PROJECT_REFERENCE,
         _("References"),
-        [_("Client"), _("Year"), _("Amount"), _("Lot")],
+        [_("Operation"), _("Client"), _("Year"), _("Amount"), _("Lot")],
     )
     rows = []
     for block in blocks:
@@ -144,10 +160,26 @@ def _references(blocks, on) -> Table:
             (
                 -(ref.year or 0),
                 [
-                    ref.client or block.title,
+                    block.title,
+                    ref.client or "",
                     str(ref.year or ""),
                     _amount(ref.amount),
                     ref.lot or "",
+                ],
+            )
+        )
+    for past in past_projects:
+        metadata = past.metadata if isinstance(past.metadata, dict) else {}
+        lot = metadata.get("lot")
+        rows.append(
+            (
+                -(past.year or 0),
+                [
+                    past.name,
+                    past.client or "",
+                    str(past.year or ""),
+                    _amount(_number(metadata.get("amount"))),
+                    str(lot) if lot not in (None, "") else "",
                 ],
             )
         )
@@ -163,14 +195,18 @@ BUILDERS = {
 }
 
 
-def tables_for(blocks, on: datetime.date, types=TABLE_TYPES) -> list[Table]:
-    """The fact tables of ``blocks`` (empty tables left out), in ``TABLE_TYPES`` order."""
+def tables_for(blocks, on: datetime.date, types=TABLE_TYPES, past_projects=()) -> list[Table]:
+    """The fact tables of ``blocks`` and of the approved ``past_projects`` (in the
+    references table), empty tables left out, in ``TABLE_TYPES`` order."""
     found = []
     for block_type in types:
         of_type = [b for b in blocks if b.type == block_type]
-        if not of_type:
+        if block_type == BlockType.PAST_PROJECT_REFERENCE and past_projects:
+            table = _references(of_type, on, past_projects)
+        elif not of_type:
             continue
-        table = BUILDERS[block_type](of_type, on)
+        else:
+            table = BUILDERS[block_type](of_type, on)
         if table.rows:
             found.append(table)
     return found

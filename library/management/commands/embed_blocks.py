@@ -1,7 +1,7 @@
-"""Embed the library's blocks that have no embedding of the active model (blocks saved
-before embeddings existed, or embedded by another model): ``embed_blocks --company ID``
-or ``--all``. Queues one ``block_embedding`` job per block; ``--now`` embeds here, in
-batches, and prints how many."""
+"""Embed the library's blocks and past projects that have no embedding of the active
+model (saved before embeddings existed, or embedded by another model):
+``embed_blocks --company ID`` or ``--all``. Queues one ``block_embedding`` job per block
+or past project; ``--now`` embeds here, in batches, and prints how many."""
 
 from __future__ import annotations
 
@@ -11,18 +11,18 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db.models import Q
 
 from library import embeddings
-from library.models import ContentBlock
+from library.models import ContentBlock, PastProject
 from rag.embeddings import EmbeddingError
 from tenants import rls
 from tenants.models import Company
 
 
 class Command(BaseCommand):
-    help = "Embed the library blocks lacking an embedding of the active model."
+    help = "Embed the library blocks and past projects lacking an embedding of the active model."
 
     def add_arguments(self, parser) -> None:
-        parser.add_argument("--company", help="The blocks of this company (id).")
-        parser.add_argument("--all", action="store_true", help="Every company's blocks.")
+        parser.add_argument("--company", help="The library of this company (id).")
+        parser.add_argument("--all", action="store_true", help="Every company's library.")
         parser.add_argument("--now", action="store_true", help="Embed here instead of queueing.")
 
     def handle(self, *args, company, all, now, **options) -> None:
@@ -32,6 +32,7 @@ class Command(BaseCommand):
             backend = embeddings.fitting_backend()
         except embeddings.EmbeddingUnavailable as exc:
             raise CommandError(str(exc)) from None
+        stale_rows = Q(embedding_model__isnull=True) | ~Q(embedding_model=backend.model_name)
         with rls.every_company():
             companies = Company.objects.all()
             if company:
@@ -42,25 +43,31 @@ class Command(BaseCommand):
                 companies = companies.filter(pk=company)
                 if not companies.exists():
                     raise CommandError(f"Entreprise inconnue : {company}.")
-            total = 0
+            totals = {ContentBlock: 0, PastProject: 0}
+            embedders = {
+                ContentBlock: embeddings.embed_blocks,
+                PastProject: embeddings.embed_past_projects,
+            }
             for each in companies:
-                stale = list(
-                    ContentBlock.objects.for_company(each)
-                    .filter(
-                        Q(embedding_model__isnull=True) | ~Q(embedding_model=backend.model_name)
+                for model, embed in embedders.items():
+                    stale = list(
+                        model.objects.for_company(each)
+                        .filter(stale_rows)
+                        .values_list("pk", flat=True)
                     )
-                    .values_list("pk", flat=True)
-                )
-                if not stale:
-                    continue
-                if now:
-                    try:
-                        total += embeddings.embed_blocks(each, stale, backend=backend)
-                    except EmbeddingError as exc:
-                        raise CommandError(f"Embeddings impossibles : {exc}") from None
-                else:
-                    for block in ContentBlock.objects.for_company(each).filter(pk__in=stale):
-                        embeddings.queue_embedding(each, block)
-                    total += len(stale)
+                    if not stale:
+                        continue
+                    if now:
+                        try:
+                            totals[model] += embed(each, stale, backend=backend)
+                        except EmbeddingError as exc:
+                            raise CommandError(f"Embeddings impossibles : {exc}") from None
+                    else:
+                        for row in model.objects.for_company(each).filter(pk__in=stale):
+                            embeddings.queue_embedding(each, row)
+                        totals[model] += len(stale)
         verb = "embedded" if now else "queued"
-        self.stdout.write(f"{total} block(s) {verb} with {backend.model_name}.")
+        self.stdout.write(
+            f"{totals[ContentBlock]} block(s) and {totals[PastProject]} past project(s) "
+            f"{verb} with {backend.model_name}."
+        )

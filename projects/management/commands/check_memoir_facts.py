@@ -1,20 +1,30 @@
 """``manage.py check_memoir_facts [--company COMPANY]``: the facts of every written
 section that its approved content does not hold (a certification the sources do not
-give, a person who is not on their CVs), per project, and the total — the "0 invented
+give, a person who is not on their CVs; the past projects cited are the section's
+own words), per project, and the total — the "0 invented
 facts" target of the generation. Exit status 1 when any is found."""
 
 from __future__ import annotations
 
 import sys
+import uuid
 
 from django.core.management.base import BaseCommand
 
-from library.models import ContentBlock
+from library.models import ContentBlock, PastProject
 from projects.memoir import factcheck
 from projects.models import Project, Section
 from projects.services import needed_on
 from tenants import rls
 from tenants.models import Company
+
+
+def _is_uuid(value) -> bool:
+    try:
+        uuid.UUID(str(value))
+    except ValueError:
+        return False
+    return True
 
 
 class Command(BaseCommand):
@@ -51,7 +61,19 @@ class Command(BaseCommand):
                             section.source_blocks or []
                         )
                         blocks = list(ContentBlock.objects.for_company(each).filter(pk__in=ids))
-                        for fact in factcheck.unknown_facts(each, section.content, blocks, on):
+                        cited = [
+                            p.get("id")
+                            for p in section.source_past_projects or []
+                            if isinstance(p, dict)
+                        ]
+                        past_projects = list(
+                            PastProject.objects.for_company(each).filter(
+                                pk__in=[i for i in cited if _is_uuid(i)]
+                            )
+                        )
+                        for fact in factcheck.unknown_facts(
+                            each, section.content, blocks, on, past_projects=past_projects
+                        ):
                             problems.append(f"    {section.title} : {fact}")
                     checked += len(sections)
                     found += len(problems)

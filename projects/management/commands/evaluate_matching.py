@@ -1,9 +1,10 @@
 """Measure matching on the labelled set of projects/evaluation/matching_set.json.
 
-``python manage.py evaluate_matching`` writes the set's library for a throw-away
-company, matches the requirements of its RCs and prints recall@3, recall@5 and
-precision@5 per kind of requirement, and how many expired, inactive or other
-companies' blocks were proposed (must be 0). Nothing is kept.
+``python manage.py evaluate_matching`` writes the set's library (blocks and past
+projects) for a throw-away company, matches the requirements of its RCs and prints
+recall@3, recall@5 and precision@5 per kind of requirement, and how many expired,
+inactive or other companies' blocks, and non-referenceable or other companies' past
+projects, were proposed (must be 0). Nothing is kept.
 """
 
 from __future__ import annotations
@@ -38,16 +39,18 @@ class Command(BaseCommand):
         except (OSError, ValueError, KeyError) as exc:
             raise CommandError(f"Jeu d'évaluation illisible : {exc}") from None
         self.stdout.write(render(report, misses=misses))
-        if report.expired_proposed or report.foreign_proposed:
+        if report.expired_proposed or report.foreign_proposed or report.unreferenceable_proposed:
             raise CommandError(
-                f"{report.expired_proposed} bloc(s) périmé(s) ou inactif(s) et "
-                f"{report.foreign_proposed} bloc(s) d'une autre entreprise proposé(s)."
+                f"{report.expired_proposed} bloc(s) périmé(s) ou inactif(s), "
+                f"{report.unreferenceable_proposed} projet(s) non référençable(s) et "
+                f"{report.foreign_proposed} contenu(s) d'une autre entreprise proposé(s)."
             )
 
 
 def render(report: evaluation.Report, *, misses: bool = False) -> str:
     lines = [
-        f"Matching on {report.blocks} blocks, {report.requirements} requirements "
+        f"Matching on {report.blocks} blocks, {report.past_projects} past projects, "
+        f"{report.requirements} requirements "
         f"({report.seconds * 1000:.0f} ms of matching; "
         f"{'embeddings: ' + report.model if report.model else 'words only'})",
         "",
@@ -68,7 +71,8 @@ def render(report: evaluation.Report, *, misses: bool = False) -> str:
     lines += [
         "",
         f"expired or inactive blocks proposed: {report.expired_proposed}",
-        f"other company's blocks proposed: {report.foreign_proposed}",
+        f"non-referenceable past projects proposed: {report.unreferenceable_proposed}",
+        f"other company's blocks or past projects proposed: {report.foreign_proposed}",
     ]
     for name, target in TARGETS.items():
         verdict = "met" if m[name] >= target else "NOT met"
