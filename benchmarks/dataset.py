@@ -433,44 +433,54 @@ class Builder:
         started = time.perf_counter()
         memoires = {c: math.ceil(n / CHUNKS_PER_MEMOIRE) for c, n in shares.items()}
         with self.connect() as conn:
-            conn.execute(
-                f"""
-                INSERT INTO memoires (id, company_id, filename, storage_path, client, year,
-                                      indexed, uploaded_by, project_type, techniques_used,
-                                      metadata, created_at)
-                SELECT benchmark.uid('memoire', c, i), benchmark.uid('company', c, 0),
-                       'memoire-' || c || '-' || i || '.pdf', 'memoires/' || c || '/' || i,
-                       'Ville de ' || {_pick(CITIES, 1, "i")}, 2010 + i % 15, true,
-                       benchmark.uid('user', c, 1), {_pick(PROJECT_TYPES, 2, "i")},
-                       ARRAY['béton'], '{{}}'::jsonb, now() - make_interval(days => i)
-                FROM unnest(ARRAY{list(memoires)}::int[], ARRAY{list(memoires.values())}::int[])
-                     AS m(c, n)
-                CROSS JOIN LATERAL generate_series(0, n - 1) AS i
-                """
-            )
+            conn.execute(memoires_sql(memoires))
             conn.execute("ANALYZE memoires")
         result = self._load({"document_chunks": lambda: self._copy_chunks(shares, memoires, seed)})
-        # The lexeme counts indexing keeps (rag.lexemes), for the loaded chunks.
         counting = time.perf_counter()
+        self.count_lexemes(list(shares))
+        self.log(f"  chunk_lexemes: {time.perf_counter() - counting:.1f} s")
+        result["total"] = time.perf_counter() - started
+        return result
+
+    def count_lexemes(self, companies: list[int]) -> None:
+        """The lexeme counts indexing keeps (rag.lexemes), for the loaded chunks of
+        ``companies`` (the other companies' are left as they are)."""
         with self.connect() as conn:
-            conn.execute("DELETE FROM chunk_lexemes")
-            for company in shares:
+            for company in companies:
+                conn.execute(
+                    "DELETE FROM chunk_lexemes WHERE company_id = %s", [uid("company", company)]
+                )
                 conn.execute(
                     "INSERT INTO chunk_lexemes (company_id, lexeme, chunks) SELECT %s, word, ndoc "
                     "FROM ts_stat(format('SELECT search_document FROM document_chunks "
                     "WHERE company_id = %%L', %s::uuid))",
                     [uid("company", company), uid("company", company)],
                 )
-        self.log(f"  chunk_lexemes: {time.perf_counter() - counting:.1f} s")
-        result["total"] = time.perf_counter() - started
-        return result
 
-    def _copy_chunks(self, shares: dict[int, int], memoires: dict[int, int], seed: int) -> float:
+    def build_library(self) -> dict:
+        """The library company of parts 5 and 6 (benchmarks.library)."""
+        from benchmarks.library import build_library
+
+        return build_library(self)
+
+    def _copy_chunks(
+        self,
+        shares: dict[int, int],
+        memoires: dict[int, int],
+        seed: int,
+        *,
+        model: str = EMBEDDING_MODEL,
+        dimensions: int = DIMENSIONS,
+        text: Callable[[int, int], str] | None = None,
+    ) -> float:
+        """COPY the chunks of ``shares`` (company → count), their vectors of
+        ``dimensions`` zero-padded to the column's, recorded as ``model``'s; the text of
+        a company's n-th chunk of a cluster is ``text(n, cluster)`` (``chunk_text``)."""
         started = time.perf_counter()
         rng = random.Random(seed)
         companies = [c for c, n in shares.items() for _ in range(n)]
         rng.shuffle(companies)  # the tenants' chunks interleave in the table
-        clusters, vectors = clustered_vectors(len(companies), seed)
+        clusters, vectors = padded_vectors(len(companies), seed, dimensions)
         buffer = io.BytesIO()
         buffer.write(b"PGCOPY\n\xff\r\n\x00" + struct.pack("!ii", 0, 0))
         # COPY FROM refuses a table whose row-level security applies to the copying role;
@@ -479,7 +489,9 @@ class Builder:
         with self.connect() as conn:
             conn.execute("ALTER TABLE document_chunks NO FORCE ROW LEVEL SECURITY")
         try:
-            self._write_chunks(buffer, companies, shares, memoires, clusters, vectors)
+            self._write_chunks(
+                buffer, companies, shares, memoires, clusters, vectors, model, text or chunk_text
+            )
         finally:
             with self.connect() as conn:
                 conn.execute("ALTER TABLE document_chunks FORCE ROW LEVEL SECURITY")
@@ -487,7 +499,9 @@ class Builder:
         self.log(f"  copy document_chunks: {elapsed:.1f} s")
         return elapsed
 
-    def _write_chunks(self, buffer, companies, shares, memoires, clusters, vectors) -> None:
+    def _write_chunks(
+        self, buffer, companies, shares, memoires, clusters, vectors, model, text
+    ) -> None:
         seen = dict.fromkeys(shares, 0)
         with (
             self.connect() as conn,
@@ -501,12 +515,9 @@ class Builder:
                 seen[company] += 1
                 memoire = uid("memoire", company, n % memoires[company])
                 cluster = clusters[k]
-                words = [CHUNK_WORDS[(cluster * 7 + i * 3) % len(CHUNK_WORDS)] for i in range(4)]
-                content = (
-                    f"Passage {n} : {' '.join(words)}. {PHRASES[cluster % len(PHRASES)]}"
-                ).encode()
+                content = text(n, cluster).encode()
                 meta = json.dumps(
-                    {"embedding_model": EMBEDDING_MODEL, "page": 1 + n % 40, "cluster": cluster}
+                    {"embedding_model": model, "page": 1 + n % 40, "cluster": cluster}
                 ).encode()
                 vector = vectors(k)
                 buffer.write(struct.pack("!hi", 5, 16) + memoire.bytes)
@@ -564,11 +575,45 @@ class Builder:
         return {"definition": definition, "seconds": seconds}
 
 
-def clustered_vectors(count: int, seed: int):
+def chunk_text(n: int, cluster: int) -> str:
+    """A chunk's text: words of its vector's cluster, so a query's words and vector
+    agree, as with real passages."""
+    words = [CHUNK_WORDS[(cluster * 7 + i * 3) % len(CHUNK_WORDS)] for i in range(4)]
+    return f"Passage {n} : {' '.join(words)}. {PHRASES[cluster % len(PHRASES)]}"
+
+
+def memoires_sql(memoires: dict[int, int]) -> str:
+    """The memoirs of the chunks: ``memoires`` is company → how many."""
+    return f"""
+        INSERT INTO memoires (id, company_id, filename, storage_path, client, year,
+                              indexed, uploaded_by, project_type, techniques_used,
+                              metadata, created_at)
+        SELECT benchmark.uid('memoire', c, i), benchmark.uid('company', c, 0),
+               'memoire-' || c || '-' || i || '.pdf', 'memoires/' || c || '/' || i,
+               'Ville de ' || {_pick(CITIES, 1, "i")}, 2010 + i % 15, true,
+               benchmark.uid('user', c, 1), {_pick(PROJECT_TYPES, 2, "i")},
+               ARRAY['béton'], '{{}}'::jsonb, now() - make_interval(days => i)
+        FROM unnest(ARRAY{list(memoires)}::int[], ARRAY{list(memoires.values())}::int[])
+             AS m(c, n)
+        CROSS JOIN LATERAL generate_series(0, n - 1) AS i
+        """
+
+
+def padded_vectors(count: int, seed: int, dimensions: int = DIMENSIONS):
+    """``clustered_vectors`` of ``dimensions`` (a model's width), zero-padded to the
+    384 of the ``embedding_384`` columns (cosine similarity is unchanged)."""
+    clusters, vector_bytes = clustered_vectors(count, seed, dimensions)
+    if dimensions == DIMENSIONS:
+        return clusters, vector_bytes
+    zeros = bytes(4 * (DIMENSIONS - dimensions))
+    return clusters, lambda k: vector_bytes(k) + zeros
+
+
+def clustered_vectors(count: int, seed: int, dimensions: int = DIMENSIONS):
     """``(clusters, vector_bytes)``: each vector is one of a few hundred random unit
     centres plus noise (cosine ≈ 0.75 to its centre's other members, ≈ 0 across
     centres), normalised, as embeddings of real passages group by topic.
-    ``vector_bytes(k)`` is the k-th vector as big-endian float4s."""
+    ``vector_bytes(k)`` is the k-th vector (of ``dimensions``) as big-endian float4s."""
     centres = max(8, min(256, count // 4))
     rng = random.Random(seed)
     clusters = [rng.randrange(centres) for _ in range(count)]
@@ -577,19 +622,19 @@ def clustered_vectors(count: int, seed: int):
         import numpy as np
     except ImportError:  # pure Python: fine for the small scales
         centre_vectors = [
-            _unit([rng.gauss(0, 1) for _ in range(DIMENSIONS)]) for _ in range(centres)
+            _unit([rng.gauss(0, 1) for _ in range(dimensions)]) for _ in range(centres)
         ]
-        sigma = noise / math.sqrt(DIMENSIONS)
+        sigma = noise / math.sqrt(dimensions)
 
         def vector_bytes(k: int) -> bytes:
             centre = centre_vectors[clusters[k]]
             vector = _unit([x + rng.gauss(0, sigma) for x in centre])
-            return struct.pack(f"!{DIMENSIONS}f", *vector)
+            return struct.pack(f"!{dimensions}f", *vector)
 
         return clusters, vector_bytes
 
     generator = np.random.default_rng(seed)
-    centre_vectors = generator.standard_normal((centres, DIMENSIONS), dtype=np.float32)
+    centre_vectors = generator.standard_normal((centres, dimensions), dtype=np.float32)
     centre_vectors /= np.linalg.norm(centre_vectors, axis=1, keepdims=True)
     batch = 4096
     cache: dict[int, np.ndarray] = {}
@@ -600,8 +645,8 @@ def clustered_vectors(count: int, seed: int):
             cache.clear()
             stop = min(count, start + batch)
             block = centre_vectors[clusters[start:stop]] + generator.standard_normal(
-                (stop - start, DIMENSIONS), dtype=np.float32
-            ) * np.float32(noise / math.sqrt(DIMENSIONS))
+                (stop - start, dimensions), dtype=np.float32
+            ) * np.float32(noise / math.sqrt(dimensions))
             block /= np.linalg.norm(block, axis=1, keepdims=True)
             cache[start] = block.astype(">f4")
         return cache[start][k - start].tobytes()

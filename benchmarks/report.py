@@ -49,6 +49,9 @@ def machine(conninfo: dict) -> dict:
         "pgvector": pgvector[0] if pgvector else None,
         "settings": settings,
         "python": platform.python_version(),
+        # What else ran on the cores: the 1-minute load average (at the end, added by
+        # the command).
+        "load_start": os.getloadavg()[0],
     }
 
 
@@ -80,10 +83,23 @@ def render(results: dict) -> str:
         + (f"{m['ram_gb']:.0f} GB RAM" if m["ram_gb"] else "RAM unknown")
         + f"; PostgreSQL {m['postgresql']}, pgvector {m['pgvector']}; "
         + ", ".join(f"{k} {v}" for k, v in m["settings"].items())
-        + f"; Python {m['python']}.",
+        + f"; Python {m['python']}."
+        + (
+            f" Load average (1 min) at the start and the end of the run: "
+            f"{m['load_start']:.1f} / {m['load_end']:.1f}."
+            if m.get("load_start") is not None and m.get("load_end") is not None
+            else ""
+        ),
         "",
     ]
-    if sizes:
+    library_only = set(results.get("parts") or ()) <= {"matching", "generation"}
+    if sizes and library_only:
+        out += [
+            "Dataset: the library company of parts 5 and 6 only (below). Timings are over "
+            f"{results['repeat']} runs after a warm-up run.",
+            "",
+        ]
+    elif sizes:
         out += [
             f"Dataset (scale {sizes['scale']:g}): {sizes['companies']:,} companies, "
             f"{sizes['projects']:,} projects, {sizes['blocks']:,} content blocks, "
@@ -106,7 +122,7 @@ def render(results: dict) -> str:
     if build:
         out += ["## Dataset build", ""]
         rows = []
-        for part in ("relational", "vectors"):
+        for part in ("relational", "vectors", "library"):
             info = build.get(part)
             if not info:
                 continue
@@ -128,6 +144,37 @@ def render(results: dict) -> str:
             "the migrations), two tables at a time; total = wall time of the part.",
             "",
         ]
+        library = build.get("library")
+        if library:
+            rebuilt = library.get("rebuilt_indexes") or []
+            out += [
+                "The library company's rows go through the indexes of the tables that "
+                "already hold the rest of the dataset"
+                + (
+                    f"; {', '.join(rebuilt)} held little else and had theirs rebuilt."
+                    if rebuilt
+                    else "."
+                ),
+                "",
+            ]
+            out += [
+                f"Library company (parts 5 and 6): {library['active_blocks']:,} active content "
+                f"blocks (+{library['archived_blocks']:,} archived) of the types CV 30 %, "
+                "equipment 25 %, reference 20 %, procedure 12 %, methodology 7 %, "
+                "certification 5 %, company profile 1 %, with their typed facts "
+                "(qualifications, inspections, certificates' dates…; about one dated block "
+                f"in six expired), and {library['chunks']:,} memoir chunks. Their vectors are "
+                "clustered random vectors, not computed by the model (10,000 embeddings "
+                "would take it half an hour here): "
+                + (
+                    f"{library['dimensions']} dimensions recorded as {library['model']}'s, "
+                    "so matching and the memoir search take their semantic path, with "
+                    "similarities that mean nothing."
+                    if library["model"]
+                    else f"{library['note']}."
+                ),
+                "",
+            ]
         if build.get("reused"):
             out += [f"Database reused: {build['reused']} (not rebuilt).", ""]
 
@@ -357,6 +404,47 @@ def render(results: dict) -> str:
         )
         out.append("")
 
+    if "matching" in results:
+        m = results["matching"]
+        load = m.get("model_load_s")
+        out += [
+            "## 5. Matching and the coverage panel",
+            "",
+            f"A project whose RC analysis has {m['requirements']} requirements (the technical "
+            "value's 8 sub-criteria, the environment's 2, the criteria themselves and 8 "
+            "required contents; the price left out) matched against the library company: "
+            "`projects.matching.queue_matching(…, now=True)`, the job run as a worker runs "
+            "it, inline (transitions, candidates, scores, memoir passages, rows written). "
+            f"Every requirement and passage search is embedded by {m['model']} (counted); "
+            + (
+                f"the model's load ({load:.1f} s) is not."
+                if load is not None
+                else "no model could be loaded."
+            )
+            + f" Then {m['approved']} proposals are approved (the best 3 blocks and passage "
+            "of each requirement, three requirements left without) and the coverage is timed.",
+            "",
+        ]
+        out += _flow_table(m["rows"])
+        out.append("")
+
+    if "generation" in results:
+        g = results["generation"]
+        out += [
+            "## 6. Memoir generation (assembly) and DOCX export",
+            "",
+            'The same project: `generation.queue_generation(…, backend="assembly", '
+            "now=True)` writes its 10 sections from the approved content (each section's "
+            f"{g['passages']} best memoir passages searched, the question embedded by "
+            f"{g['model']}), then `export.queue_export(…, now=True)` builds and stores the "
+            "DOCX; both jobs run as a worker runs them. Then the export job alone for a "
+            f"project of 10 written sections making {g['big_pages']} pages by the "
+            "exporter's estimate.",
+            "",
+        ]
+        out += _flow_table(g["rows"])
+        out.append("")
+
     if "migration" in results:
         r = results["migration"]
         out += [
@@ -410,6 +498,24 @@ def render(results: dict) -> str:
     return "\n".join(out)
 
 
+def _flow_table(rows: list[dict]) -> list[str]:
+    return _table(
+        ["measure", "median ms", "p95 ms", "runs", "detail", "target", ""],
+        [
+            [
+                r["measure"],
+                _ms(r["median_ms"]),
+                _ms(r["p95_ms"]),
+                r["runs"],
+                r["detail"] or "—",
+                r["target"],
+                _verdict(r["ok"]),
+            ]
+            for r in rows
+        ],
+    )
+
+
 def missed_targets(results: dict) -> list[str]:
     missed = []
     for r in results.get("admin", []):
@@ -425,6 +531,10 @@ def missed_targets(results: dict) -> list[str]:
                 f"3. {r['call']} — {r['company']}: {_ms(r['median_ms'])} ms, recall@10 "
                 f"{recall}, fewest results {r['min_results']} ({r['target']})"
             )
+    for number, part in ((5, "matching"), (6, "generation")):
+        for r in (results.get(part) or {}).get("rows", []):
+            if r["ok"] is False:
+                missed.append(f"{number}. {r['measure']}: {_ms(r['median_ms'])} ms ({r['target']})")
     r = results.get("migration")
     if r and not r["ok"]:
         missed.append(

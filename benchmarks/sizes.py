@@ -20,6 +20,9 @@ CHUNK_COMPANIES = tuple(range(2, 12))
 HALF_COMPANY = 2
 SMALL_COMPANY = 3
 FIVE_PERCENT_COMPANY = 4
+#: The company of parts 5 and 6 (matching, generation): its library alone, outside the
+#: numbering of the others (1..companies), so it is built with or without them.
+LIBRARY_COMPANY = 0
 USERS_PER_COMPANY = 5
 BIG_COMPANY_USERS = 50
 #: ``metadata->>'embedding_model'`` of the generated chunks (rag.search filters on it).
@@ -42,12 +45,16 @@ class Sizes:
     big_rows: int
     chunks: int
     legacy_projects: int
+    #: Active content blocks and memoir chunks of the library company (parts 5, 6).
+    library_blocks: int = 10_000
+    library_chunks: int = 2_000
 
     @classmethod
     def for_scale(cls, scale: float) -> Sizes:
         """``scale`` 1 = the issue's sizes: 1,000 companies, 1,000,000 projects and
         content blocks, 5,000,000 audit rows, one company with 100,000 of each,
-        100,000 chunks of 384 dimensions, 1,000,000 legacy projects."""
+        100,000 chunks of 384 dimensions, 1,000,000 legacy projects; a library company
+        of 10,000 active blocks and 2,000 memoir chunks."""
         projects = max(200, round(1_000_000 * scale))
         return cls(
             scale=scale,
@@ -58,6 +65,8 @@ class Sizes:
             big_rows=max(20, round(100_000 * scale)),
             chunks=max(1_000, round(100_000 * scale)),
             legacy_projects=max(100, round(1_000_000 * scale)),
+            library_blocks=max(350, round(10_000 * scale)),
+            library_chunks=max(200, round(2_000 * scale)),
         )
 
     def as_dict(self) -> dict:

@@ -17,6 +17,8 @@ def test_benchmark_quick_runs_every_part_and_cleans_up(scratch_db):
         "## 2b. Memoir upload and indexing",
         "## 3. Company-scoped semantic search",
         "## 4. Forward migration of a legacy database",
+        "## 5. Matching and the coverage panel",
+        "## 6. Memoir generation (assembly) and DOCX export",
         "## Targets missed",
     ):
         assert heading in out
@@ -27,6 +29,19 @@ def test_benchmark_quick_runs_every_part_and_cleans_up(scratch_db):
     assert "| document chunks | page 1 |" in out and "| memoir page | 50 chunks inline |" in out
     assert re.search(r"\| indexing job \([^)]+\) \| \d+ chunks in [\d.]+ s", out)
     assert "projects/s" in out and "Machine: " in out and "PostgreSQL" in out
+    # Parts 5 and 6, on the library company (built with their vectors' origin said).
+    assert "| content_blocks (library company) |" in out and "clustered random vectors" in out
+    assert re.search(
+        r"^\| matching job, 20 requirements, end to end \| [\d.]+ \| [\d.]+ \|", out, re.M
+    )
+    assert re.search(r"\d+ questions embedded per run", out)
+    assert "| coverage panel (coverage + its HTML, matching_admin.panel) |" in out
+    assert "| project change page with the panel (admin, test client) |" in out
+    assert re.search(
+        r"^\| 10-section memoir generated and exported \| [\d.]+ \|.*\| (✅|❌) \|$", out, re.M
+    )
+    assert re.search(r"^\| export job \(DOCX\), ~\d+ pages \| [\d.]+ \|", out, re.M)
+    assert re.search(r"\d+ pages estimated by the exporter", out)
 
     # The scratch database is gone.
     name = re.search(r"Dropped database (benchmark_[0-9a-f]+)\.", result.stderr).group(1)
@@ -110,3 +125,33 @@ def test_plan_facts_collects_indexes_and_sequential_scans():
     facts = plan_facts(plan)
     assert facts["indexes"] == ["idx_a"] and facts["seq_scans"] == ["t"]
     assert facts["execution_ms"] == 0.2 and facts["planning_ms"] == 0.1
+
+
+def test_the_flow_project_has_20_requirements_and_10_sections():
+    import datetime
+    from types import SimpleNamespace
+
+    from benchmarks import flow
+    from projects.matching import requirements_of
+    from projects.memoir.plan import plan_of
+    from projects.rc import storage
+
+    deadline = datetime.datetime(2030, 6, 1, 12, tzinfo=datetime.UTC)
+    row = SimpleNamespace(**storage.to_columns(flow.rc_analysis(deadline)), confidence_score=0.9)
+    requirements = requirements_of(row)
+    assert len(requirements) == flow.REQUIREMENTS
+    assert {r.level for r in requirements} == {"criterion", "subcriterion", "content"}
+    assert "C1" not in {r.id for r in requirements}  # the price
+    assert len(plan_of(storage.from_row(row))) == flow.SECTIONS
+
+
+def test_long_sections_count_words_and_rows_as_the_exporter_does():
+    import docx
+
+    from benchmarks.flow import long_section
+    from projects.memoir import export
+
+    text, words, rows = long_section("Méthodologie", 5, 8, 3)
+    counter = export.Counter()
+    export.render_text(docx.Document(), text, 1, counter)
+    assert (counter.words, counter.rows) == (words, rows) == (counter.words, 9)

@@ -1,11 +1,14 @@
-"""Benchmark the schema at scale: queries, admin changelists, semantic search, migration.
+"""Benchmark the schema at scale: queries, admin changelists, semantic search, matching,
+generation, migration.
 
 Creates a scratch database on the configured server, migrates it, fills it with a
 synthetic multi-tenant dataset (1,000 companies, 1,000,000 projects and content blocks,
 5,000,000 audit rows, one company with 100,000 of each, 100,000 chunks of 384
-dimensions in 10 companies at ``--scale 1``), measures, prints a Markdown report and
+dimensions in 10 companies at ``--scale 1``; for parts 5 and 6 a library company of
+10,000 active blocks and 2,000 memoir chunks), measures, prints a Markdown report and
 drops the database (unless ``--keep``; ``--reuse NAME`` measures a kept one again and
-keeps it).
+keeps it). Each part builds only what it reads: ``--only matching,generation`` builds
+the library company alone.
 
 The measurements that need the ``default`` connection (the admin test client,
 ``rag.search``) run in a ``manage.py benchmark --measure`` subprocess whose
@@ -37,7 +40,9 @@ from benchmarks.dataset import Builder
 from benchmarks.sizes import Sizes
 from config.db.url import database_url
 
-PARTS = ("queries", "admin", "vector", "layout", "migration")
+PARTS = ("queries", "admin", "vector", "layout", "matching", "generation", "migration")
+#: The parts that read the library company (benchmarks.library).
+LIBRARY_PARTS = {"matching", "generation"}
 PREFIX = "benchmark_"
 QUICK_SCALE = 0.002
 
@@ -45,7 +50,8 @@ QUICK_SCALE = 0.002
 class Command(BaseCommand):
     help = (
         "Build a synthetic multi-tenant dataset in a scratch database and print a Markdown "
-        "table of query, admin changelist, semantic search and migration timings."
+        "table of query, admin changelist, semantic search, matching, generation and "
+        "migration timings."
     )
 
     def add_arguments(self, parser) -> None:
@@ -117,6 +123,7 @@ class Command(BaseCommand):
             + " ".join(shlex.quote(a) for a in sys.argv[2:]),
             "date": datetime.datetime.now().astimezone().isoformat(timespec="seconds"),
             "repeat": repeat,
+            "parts": parts,
             "machine": report.machine(conninfo),
         }
         started = time.perf_counter()
@@ -131,6 +138,7 @@ class Command(BaseCommand):
             results["migration"] = measure_migration(sizes.legacy_projects, runs, self.log)
         results["sizes"] = sizes.as_dict()
         results["elapsed_s"] = time.perf_counter() - started
+        results["machine"]["load_end"] = os.getloadavg()[0]
         text = report.render(results)
         text += f"\nWhole run: {results['elapsed_s']:.0f} s.\n"
         self.stdout.write(text)
@@ -175,6 +183,12 @@ class Command(BaseCommand):
                         build["vector_index"] = builder.set_vector_index(options["vector_index"])
                     except ValueError as exc:
                         raise CommandError(str(exc)) from None
+            if LIBRARY_PARTS & set(parts):
+                if "library" not in meta:
+                    build["library"] = builder.build_library()
+                    builder.set_meta("library", build["library"])
+                else:
+                    build["library"] = meta["library"]
             results["build"] = build
             if options["proposals"]:
                 self._proposed_indexes(builder, create=True)
@@ -299,6 +313,11 @@ class Command(BaseCommand):
             measured["layout"] = measure_layout(
                 max(2_000, round(50_000 * sizes.scale)), repeat, self.log
             )
+        if LIBRARY_PARTS & set(parts):
+            from benchmarks.flow import measure_flow
+
+            self.log("Parts 5 and 6: matching, coverage, generation and export…")
+            measured.update(measure_flow(sizes, parts, repeat, self.log))
         payload = json.dumps(measured, default=str)
         if json_out:
             with open(json_out, "w", encoding="utf-8") as handle:
