@@ -277,7 +277,12 @@ def write_with_llm(context: Context, *, client=None) -> Draft:
         params=params,
     )
     unknown = factcheck.unknown_facts(
-        context.company, prose, context.blocks, context.on, past_projects=context.past_projects
+        context.company,
+        prose,
+        context.blocks,
+        context.on,
+        others=context.known_facts(),
+        past_projects=context.past_projects,
     )
     if unknown:
         raise GenerationRefused(

@@ -60,12 +60,17 @@ class Context:
     left_out: list[dict] = field(default_factory=list)
     _others: list | None = field(default=None, repr=False)  # factcheck.company_facts
 
+    def known_facts(self) -> list:
+        """The company's certificate numbers and people (``factcheck.company_facts``),
+        read once for the context, or handed over by the job for all its sections."""
+        if self._others is None:
+            self._others = factcheck.company_facts(self.company)
+        return self._others
+
     def checked(self, text: str, source: str) -> str:
         """``text`` (filled) without its paragraphs that name a certification or a
         person absent from the approved content (a company profile claiming a
         certification that expired…); what is left out is recorded."""
-        if self._others is None:
-            self._others = factcheck.company_facts(self.company)
         kept = []
         for paragraph in re.split(r"\n\s*\n", self.fill(text or "")):
             unknown = factcheck.unknown_facts(
@@ -73,7 +78,7 @@ class Context:
                 paragraph,
                 self.blocks,
                 self.on,
-                others=self._others,
+                others=self.known_facts(),
                 past_projects=self.past_projects,
             )
             if unknown:
@@ -266,6 +271,7 @@ def passages_for(
     k: int | None = None,
     project: Project | None = None,
     past_projects=(),
+    known_facts: list | None = None,
 ) -> list[PassageUsed]:
     """The best passages of the company's memoirs for the criterion, without those that
     name a certification or a person the approved content does not hold."""
@@ -289,7 +295,8 @@ def passages_for(
         )
         for passage in found
     ]
-    kept, seen, others = [], set(), factcheck.company_facts(company)
+    others = factcheck.company_facts(company) if known_facts is None else known_facts
+    kept, seen = [], set()
     for passage in candidates:
         if passage.chunk_id in seen:
             continue
@@ -305,9 +312,18 @@ def passages_for(
 
 
 def build(
-    company: Company, project: Project, plan: SectionPlan, *, passages: bool = True
+    company: Company,
+    project: Project,
+    plan: SectionPlan,
+    *,
+    passages: bool = True,
+    known_facts: list | None = None,
 ) -> Context:
+    """What a section is written from. ``known_facts``: ``factcheck.company_facts``
+    when the caller (a job writing every section) has read them already."""
     on = needed_on(project)
+    if known_facts is None:
+        known_facts = factcheck.company_facts(company)
     blocks = approved_blocks(company, project, plan.requirement_ids)
     past_projects = approved_past_projects(company, project, plan.requirement_ids, blocks)
     return Context(
@@ -318,9 +334,16 @@ def build(
         on=on,
         template=template_for(company, plan),
         passages=passages_for(
-            company, plan, blocks, on, project=project, past_projects=past_projects
+            company,
+            plan,
+            blocks,
+            on,
+            project=project,
+            past_projects=past_projects,
+            known_facts=known_facts,
         )
         if passages
         else [],
         past_projects=past_projects,
+        _others=known_facts,
     )

@@ -22,7 +22,7 @@ from jobs import registry
 from jobs import services as jobs
 from jobs.models import Job, JobKind
 from projects import workflow
-from projects.memoir import backends, budget, context, review
+from projects.memoir import backends, budget, context, factcheck, review
 from projects.memoir.plan import NothingToWrite, SectionPlan, plan
 from projects.models import (
     GenerationRequest,
@@ -170,11 +170,19 @@ def write_section(
 
 
 def generate_section(
-    company, project, plan_item: SectionPlan, backend: str, *, job=None, user=None
+    company,
+    project,
+    plan_item: SectionPlan,
+    backend: str,
+    *,
+    job=None,
+    user=None,
+    known_facts: list | None = None,
 ):
     """Write one section; returns (section, generation request); raises
-    ``backends.GenerationRefused`` after recording the failed run."""
-    ctx = context.build(company, project, plan_item)
+    ``backends.GenerationRefused`` after recording the failed run. ``known_facts``:
+    ``factcheck.company_facts(company)``, read once by a job writing several sections."""
+    ctx = context.build(company, project, plan_item, known_facts=known_facts)
     try:
         draft = backends.write(ctx, backend)
     except backends.GenerationRefused as refused:
@@ -209,11 +217,18 @@ def run(job: Job, progress) -> dict:
         todo = [p for p in plans if not wanted or p.criterion_id in wanted]
         progress(0, len(todo), _("Writing the sections"))
         failures, tokens, written = [], 0, []
+        known_facts = factcheck.company_facts(company)  # what any section could name
         for done, plan_item in enumerate(todo, start=1):
             progress(done - 1, len(todo), plan_item.heading)
             try:
                 section, row = generate_section(
-                    company, project, plan_item, backend, job=job, user=job.created_by
+                    company,
+                    project,
+                    plan_item,
+                    backend,
+                    job=job,
+                    user=job.created_by,
+                    known_facts=known_facts,
                 )
             except backends.GenerationRefused as refused:
                 failures.append(f"{plan_item.heading} : {refused}")
