@@ -457,12 +457,6 @@ class Builder:
                     [uid("company", company), uid("company", company)],
                 )
 
-    def build_library(self) -> dict:
-        """The library company of parts 5 and 6 (benchmarks.library)."""
-        from benchmarks.library import build_library
-
-        return build_library(self)
-
     def _copy_chunks(
         self,
         shares: dict[int, int],

@@ -380,6 +380,7 @@ class PastProjectAdmin(TenantScopedAdmin):
     form = PastProjectForm
     array_item_max_lengths = {"photos": 2000}
     list_display = ("name", "client", "year", "project_type", "is_referenceable")
+    list_defer = ("description", "embedding_384")
     list_filter = ("is_referenceable", "project_type", "year")
     search_fields = ("name", "client", "description")
     ordering = ("-year", "name")

@@ -37,6 +37,7 @@ from django.db import connection, connections
 
 from benchmarks import report
 from benchmarks.dataset import Builder
+from benchmarks.library import build_library
 from benchmarks.sizes import Sizes
 from config.db.url import database_url
 
@@ -185,7 +186,7 @@ class Command(BaseCommand):
                         raise CommandError(str(exc)) from None
             if LIBRARY_PARTS & set(parts):
                 if "library" not in meta:
-                    build["library"] = builder.build_library()
+                    build["library"] = build_library(builder)
                     builder.set_meta("library", build["library"])
                 else:
                     build["library"] = meta["library"]
