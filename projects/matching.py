@@ -912,14 +912,19 @@ def reject(company, match, *, user=None, request=None) -> int:
     return 1
 
 
-def add_block(company, project: Project, requirement_id: str, block_id) -> ContentMatch:
-    """A row proposing one more of the company's blocks for a requirement of the
-    project's analysis (not approved yet: ``approve`` it). LookupError for a
-    requirement the analysis has not, or a block the company has not."""
+def _check_requirement(company, project: Project, requirement_id: str) -> None:
+    """LookupError unless ``requirement_id`` is a requirement of the project's analysis."""
     row = RCAnalysis.objects.for_company(company).filter(project_id=project.pk).first()
     ids = {r.id for r in requirements_of(row)} if row else set()
     if requirement_id not in ids:
         raise LookupError(_("This requirement is not in the project's RC analysis."))
+
+
+def add_block(company, project: Project, requirement_id: str, block_id) -> ContentMatch:
+    """A row proposing one more of the company's blocks for a requirement of the
+    project's analysis (not approved yet: ``approve`` it). LookupError for a
+    requirement the analysis has not, or a block the company has not."""
+    _check_requirement(company, project, requirement_id)
     try:
         block_id = uuid.UUID(str(block_id))
     except ValueError:
@@ -948,10 +953,7 @@ def add_past_project(company, project: Project, requirement_id: str, past_projec
     requirement of the project's analysis (not approved yet: ``approve`` it).
     LookupError for a requirement the analysis has not, or a past project the company
     has not (or that is not referenceable)."""
-    row = RCAnalysis.objects.for_company(company).filter(project_id=project.pk).first()
-    ids = {r.id for r in requirements_of(row)} if row else set()
-    if requirement_id not in ids:
-        raise LookupError(_("This requirement is not in the project's RC analysis."))
+    _check_requirement(company, project, requirement_id)
     past_project_id = _uuid(past_project_id)
     found = (
         PastProject.objects.for_company(company).filter(pk=past_project_id).first()

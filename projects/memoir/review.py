@@ -11,6 +11,7 @@ reads as its references table does (name, client, year).
 from __future__ import annotations
 
 import difflib
+import uuid
 from dataclasses import dataclass
 
 from django.db import transaction
@@ -118,8 +119,18 @@ class StaleSection:
     reasons: list[str]
 
 
-def _cited(section: Section) -> list[dict]:
-    return [p for p in section.source_past_projects or [] if isinstance(p, dict) and p.get("id")]
+def cited_past_projects(section: Section) -> dict[uuid.UUID, dict]:
+    """The past projects a section cites, by id: the records generation kept
+    (``source_past_projects``), any malformed one left out."""
+    cited = {}
+    for record in section.source_past_projects or []:
+        if not isinstance(record, dict):
+            continue
+        try:
+            cited[uuid.UUID(str(record.get("id")))] = record
+        except ValueError:
+            continue
+    return cited
 
 
 def stale_sections(company, project: Project) -> list[StaleSection]:
@@ -132,13 +143,13 @@ def stale_sections(company, project: Project) -> list[StaleSection]:
         Section.objects.for_company(company).filter(project_id=project.pk).order_by("order_num")
     )
     ids = {bid for s in sections for bid in (s.source_versions or {})}
-    cited = {str(p["id"]) for s in sections for p in _cited(s)}
-    if not ids and not cited:
+    cited = {s.pk: cited_past_projects(s) for s in sections}
+    if not ids and not any(cited.values()):
         return []
     past_projects = {
-        str(p.pk): p
+        p.pk: p
         for p in PastProject.objects.for_company(company)
-        .filter(pk__in=[i for i in cited if _is_uuid(i)])
+        .filter(pk__in={i for records in cited.values() for i in records})
         .only("pk", "name", "client", "year", "is_referenceable")
     }
     blocks = {
@@ -167,8 +178,8 @@ def stale_sections(company, project: Project) -> list[StaleSection]:
                     _("“%(block)s” expires on %(date)s")
                     % {"block": block.title, "date": block.valid_until.strftime("%d/%m/%Y")}
                 )
-        for record in _cited(section):
-            past = past_projects.get(str(record["id"]))
+        for past_id, record in cited[section.pk].items():
+            past = past_projects.get(past_id)
             if past is None:
                 reasons.append(_("a cited past project was deleted"))
             elif not past.is_referenceable:
@@ -182,13 +193,3 @@ def stale_sections(company, project: Project) -> list[StaleSection]:
         if reasons:
             found.append(StaleSection(section, reasons))
     return found
-
-
-def _is_uuid(value) -> bool:
-    import uuid
-
-    try:
-        uuid.UUID(str(value))
-    except ValueError:
-        return False
-    return True

@@ -7,24 +7,15 @@ facts" target of the generation. Exit status 1 when any is found."""
 from __future__ import annotations
 
 import sys
-import uuid
 
 from django.core.management.base import BaseCommand
 
 from library.models import ContentBlock, PastProject
-from projects.memoir import factcheck
+from projects.memoir import factcheck, review
 from projects.models import Project, Section
 from projects.services import needed_on
 from tenants import rls
 from tenants.models import Company
-
-
-def _is_uuid(value) -> bool:
-    try:
-        uuid.UUID(str(value))
-    except ValueError:
-        return False
-    return True
 
 
 class Command(BaseCommand):
@@ -61,14 +52,9 @@ class Command(BaseCommand):
                             section.source_blocks or []
                         )
                         blocks = list(ContentBlock.objects.for_company(each).filter(pk__in=ids))
-                        cited = [
-                            p.get("id")
-                            for p in section.source_past_projects or []
-                            if isinstance(p, dict)
-                        ]
                         past_projects = list(
                             PastProject.objects.for_company(each).filter(
-                                pk__in=[i for i in cited if _is_uuid(i)]
+                                pk__in=list(review.cited_past_projects(section))
                             )
                         )
                         for fact in factcheck.unknown_facts(
