@@ -3,6 +3,7 @@ folder, so a company's files can be listed, moved or deleted together."""
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import PurePath
 
 
@@ -40,14 +41,32 @@ def memoir_export_path(company_id, project_id, export_id, filename: str) -> str:
     )
 
 
+def word_template_root(company_id) -> str:
+    """The folder of the company's Word templates (what replacing one may delete)."""
+    return f"{company_root(company_id)}/word-template"
+
+
 def word_template_path(company_id, sha256: str, filename: str) -> str:
     """The company's Word template for its memoir exports; the hash keeps a new template
     from overwriting the one in place until the change is committed."""
-    return (
-        f"{company_root(company_id)}/word-template/{sha256[:16]}/{_name(filename, 'modele.docx')}"
-    )
+    return f"{word_template_root(company_id)}/{sha256[:16]}/{_name(filename, 'modele.docx')}"
+
+
+def logo_root(company_id) -> str:
+    """The folder of the company's logos (what replacing one may delete)."""
+    return f"{company_root(company_id)}/logo"
 
 
 def logo_path(company_id, sha256: str, filename: str) -> str:
     """The company's logo (the cover of its memoir exports)."""
-    return f"{company_root(company_id)}/logo/{sha256[:16]}/{_name(filename, 'logo')}"
+    return f"{logo_root(company_id)}/{sha256[:16]}/{_name(filename, 'logo')}"
+
+
+def remove_files(paths) -> None:
+    """Delete stored files, once the rows naming them are gone: a file already gone, or
+    a storage that refuses, leaves the rest as it is."""
+    from django.core.files.storage import default_storage
+
+    for path in paths:
+        with contextlib.suppress(OSError):
+            default_storage.delete(path)

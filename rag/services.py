@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Iterable
 
-from django.core.files.storage import default_storage
 from django.db import transaction
 
 from audit import services as audit
+from config import storage
 from rag import lexemes
 from rag.models import Memoire
 
@@ -51,12 +50,5 @@ def delete_memoires(
         for memoire in doomed:
             lexemes.remove_memoir(memoire.company_id, memoire.pk)
         Memoire.objects.filter(pk__in=[m.pk for m in doomed]).delete()
-        transaction.on_commit(lambda: _remove_files(paths))
+        transaction.on_commit(lambda: storage.remove_files(paths))
     return len(doomed)
-
-
-def _remove_files(paths: list[str]) -> None:
-    for path in paths:
-        # Already gone, or the storage refuses: the rows are deleted all the same.
-        with contextlib.suppress(OSError):
-            default_storage.delete(path)

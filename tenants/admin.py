@@ -40,6 +40,20 @@ class CompanyAdmin(TenantScopedAdmin):
         url = reverse("admin:memoir_word_template_company", args=[obj.pk])
         return format_html('<a href="{}">{}</a>', url, _("Memoir Word template"))
 
+    def save_model(self, request, obj, form, change):
+        # The keys another page manages keep their stored value whatever the settings
+        # box sent: a form opened before an upload must not drop it, nor a hand-typed
+        # path point the export (or a later replacement) at another file.
+        if change:
+            stored = Company.objects.filter(pk=obj.pk).values_list("settings", flat=True).first()
+            stored = stored if isinstance(stored, dict) else {}
+            if isinstance(obj.settings, dict):
+                for key in Company.MANAGED_SETTINGS:
+                    obj.settings.pop(key, None)
+                    if key in stored:
+                        obj.settings[key] = stored[key]
+        super().save_model(request, obj, form, change)
+
     def get_list_filter(self, request):
         return ()  # companies are not filtered by company
 

@@ -30,6 +30,10 @@ class Company(models.Model):
         models.TextField(), verbose_name=_("certifications"), blank=True, null=True
     )
     settings = models.JSONField(_("settings"), default=dict, db_default={}, blank=True)
+
+    #: Keys of ``settings`` written by their own page (the Word template's path, set by
+    #: the memoir template page after its upload check): the settings form keeps them.
+    MANAGED_SETTINGS = ("word_template",)
     created_at = created_at()
 
     objects = CompanyQuerySet.as_manager()

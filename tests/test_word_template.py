@@ -453,6 +453,45 @@ def test_a_path_outside_the_companys_folder_is_neither_read_nor_deleted(
     assert default_storage.exists(other)
 
 
+def test_replacing_a_logo_typed_by_hand_keeps_the_library_file_it_named(
+    company, admin_user, django_capture_on_commit_callbacks
+):
+    """Before this page the logo was a path typed in the company form: one naming a
+    library file is read, but replacing the logo does not delete that file."""
+    library_image = default_storage.save(
+        f"companies/{company.pk}/files/ab/abc/logo.png", ContentFile(PNG_2X1)
+    )
+    company.logo_url = library_image
+    company.save()
+    with django_capture_on_commit_callbacks(execute=True):
+        post_logo(french(admin_user), company, png(4, 2), "nouveau-logo.png")
+    company.refresh_from_db()
+    assert company.logo_url.startswith(f"companies/{company.pk}/logo/")
+    assert default_storage.exists(library_image)
+
+
+def test_the_company_form_keeps_the_template_the_page_set(company, admin_user):
+    """The settings box of the company form, opened before an upload or typed by hand,
+    neither drops the template's path nor points it at another file."""
+    from tests.admin_helpers import change_form
+
+    client = french(admin_user)
+    _response, data = change_form(client, company)
+    post_template(client, company, template_bytes("Modèle"), "modele.docx")
+    company.refresh_from_db()
+    uploaded = company.settings["word_template"]
+    data["settings"] = '{"generation_budget": {"cost_usd": 80}}'  # the form opened before
+    response = client.post(reverse("admin:tenants_company_change", args=[company.pk]), data)
+    assert response.status_code == 302
+    company.refresh_from_db()
+    assert company.settings["word_template"] == uploaded
+    assert company.settings["generation_budget"] == {"cost_usd": 80}
+    data["settings"] = f'{{"word_template": "companies/{company.pk}/files/x/autre.docx"}}'
+    client.post(reverse("admin:tenants_company_change", args=[company.pk]), data)
+    company.refresh_from_db()
+    assert company.settings["word_template"] == uploaded
+
+
 # --- removal ---------------------------------------------------------------------------------
 
 

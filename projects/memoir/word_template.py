@@ -43,7 +43,7 @@ from tenants.managers import company_pk
 from tenants.models import Company
 
 #: The key of ``Company.settings`` naming the template's path in the storage.
-SETTING = "word_template"
+SETTING = Company.MANAGED_SETTINGS[0]  # "word_template"
 #: The styles the export writes with (the built-in names Word keeps in every language).
 EXPORT_STYLES = (
     "Normal",
@@ -189,13 +189,14 @@ def check_template(upload) -> CheckedUpload:
     try:
         with zipfile.ZipFile(upload) as archive:
             unpacked = sum(item.file_size for item in archive.infolist())
+            # Measured before anything is unpacked: a small file may inflate to gigabytes.
+            if unpacked > UNPACKED_RATIO * settings.WORD_TEMPLATE_MAX_BYTES:
+                raise _unreadable()
             types = archive.read("[Content_Types].xml")
     except (zipfile.BadZipFile, KeyError, OSError, ValueError):
         raise _unreadable() from None
     finally:
         upload.seek(0)
-    if unpacked > UNPACKED_RATIO * settings.WORD_TEMPLATE_MAX_BYTES:
-        raise _unreadable()
     if b"wordprocessingml.template.main+xml" in types:
         raise ValidationError(
             _(
@@ -327,18 +328,16 @@ def _replace(company_id, verb: str, stored: str | None, checked, *, request, use
                 changes={"logo_url": {"old": before, "new": stored}} if logo else None,
                 extra=details,
             )
-            if old and old != stored:
-                transaction.on_commit(lambda: _delete(old))
+            # Only a file this page stored is deleted: a path typed by hand before it
+            # existed may name another of the company's files (a library image).
+            root = (paths.logo_root if logo else paths.word_template_root)(company_id)
+            if old and old != stored and old.startswith(root + "/"):
+                transaction.on_commit(lambda: paths.remove_files([old]))
     except BaseException:
         if stored:
-            _delete(stored)  # nothing half-written
+            paths.remove_files([stored])  # nothing half-written
         raise
     return True
-
-
-def _delete(path: str) -> None:
-    with contextlib.suppress(OSError):
-        default_storage.delete(path)
 
 
 # --- what the export reads -------------------------------------------------------------------
