@@ -107,7 +107,8 @@ class Current:
 
 
 def _company(company) -> Company:
-    return Company.objects.get(pk=company_pk(company))
+    """The company given, read when given its id."""
+    return company if isinstance(company, Company) else Company.objects.get(pk=company_pk(company))
 
 
 def _own(company_id, path) -> str | None:

@@ -16,7 +16,6 @@ from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.files.storage import default_storage
 from django.http import (
     FileResponse,
     Http404,
@@ -31,9 +30,10 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from config.filetypes import DOCX, JPEG, PNG, sniff
+from config.filetypes import DOCX, JPEG, PNG
 from projects.memoir import word_template
 from tenants.admin_base import is_platform_admin
+from tenants.admin_base.downloads import serve_stored
 from tenants.models import Company
 
 #: Companies a platform superuser's chooser lists at once.
@@ -265,26 +265,9 @@ class WordTemplatePages:
 
     # --- files -----------------------------------------------------------------------------
 
-    def _serve(self, path: str | None, *, inline=()) -> FileResponse:
-        """The file at ``path``, shown in the page when its content is of one of the
-        ``inline`` kinds, else downloaded."""
-        if not path:
-            raise Http404
-        try:
-            handle = default_storage.open(path, "rb")
-        except (FileNotFoundError, OSError) as exc:
-            raise Http404 from exc
-        # The type from the content, and the browser told not to guess another one.
-        kind = sniff(handle.read(8192), handle)
-        handle.seek(0)
-        response = FileResponse(
-            handle,
-            as_attachment=kind not in inline,
-            filename=path.rsplit("/", 1)[-1],
-            content_type=kind.mime_type if kind else "application/octet-stream",
-        )
-        response["X-Content-Type-Options"] = "nosniff"
-        return response
+    @staticmethod
+    def _serve(path: str | None, *, inline=()) -> FileResponse:
+        return serve_stored(path, (path or "").rsplit("/", 1)[-1], inline=inline)
 
     def template_download(self, request, company_id):
         company = self._company(request, company_id)

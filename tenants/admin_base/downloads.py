@@ -10,6 +10,32 @@ from django.urls import path
 from config.filetypes import sniff
 
 
+def serve_stored(path: str | None, filename: str, *, inline=()) -> FileResponse:
+    """The stored file at ``path`` (404 when there is none), downloaded as
+    ``filename``, or shown in the page when its content is of one of the ``inline``
+    kinds.
+
+    The type comes from the content, never from the uploader's name for it (an
+    ``.html`` "memoir" is not served as a page), and the browser is told not to guess
+    another one."""
+    if not path:
+        raise Http404
+    try:
+        handle = default_storage.open(path, "rb")
+    except (FileNotFoundError, OSError) as exc:
+        raise Http404 from exc
+    kind = sniff(handle.read(8192), handle)
+    handle.seek(0)
+    response = FileResponse(
+        handle,
+        as_attachment=kind not in inline,
+        filename=filename,
+        content_type=kind.mime_type if kind else "application/octet-stream",
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
 class DownloadMixin:
     #: A field holding a path in the storage makes the admin serve that file at
     #: ``<id>/download/``.
@@ -28,21 +54,6 @@ class DownloadMixin:
         obj = self.get_object(request, object_id)
         if obj is None or not self.has_view_permission(request, obj):
             raise Http404
-        try:
-            handle = default_storage.open(getattr(obj, self.download_path_field), "rb")
-        except (FileNotFoundError, OSError) as exc:
-            raise Http404 from exc
-        # The type comes from the content, never from the uploader's name for it (an
-        # ``.html`` "memoir" is not served as a page), and the browser is told not to
-        # guess another one.
-        head = handle.read(8192)
-        kind = sniff(head, handle)
-        handle.seek(0)
-        response = FileResponse(
-            handle,
-            as_attachment=True,
-            filename=getattr(obj, self.download_name_field),
-            content_type=kind.mime_type if kind else "application/octet-stream",
+        return serve_stored(
+            getattr(obj, self.download_path_field), getattr(obj, self.download_name_field)
         )
-        response["X-Content-Type-Options"] = "nosniff"
-        return response
